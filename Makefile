@@ -1,0 +1,31 @@
+# The README's two commands: `make run` (set up, index corpus/, start the UI) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: install run ingest serve test eval clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+ingest: install
+	$(VENV)/bin/rag ingest corpus --index index
+
+serve: install
+	$(VENV)/bin/rag serve --index index --host $(HOST) --port $(PORT)
+
+run: ingest serve
+
+test: install
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf index/gen-* index/CURRENT

@@ -1,0 +1,119 @@
+"""Answer composition: cited passages and an extractive answer that quotes them.
+
+The answer never says anything the archive does not: it quotes the sentences of
+the returned passages that best match the question, each with its ``[n]`` marker.
+``found`` is false when no passage covers enough of the question's informative
+words, or when the question names a place no returned passage is about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .vntext import fold, split_sentences, syllables
+
+STOPWORDS = set("""
+nhung nao co bao nhieu cua va cac la duoc cho ve trong voi gi khong da den tu nay do thi tai theo nhu
+mot hay hoac the nhu_the ra sao vay a o nhe ai khi nam bang tren duoi
+what which how many much does do did is are was were the a an of in on for to and or by with who whom
+whose where when why there their its it this that these those from at as be has have had
+""".split())
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One returned passage with everything a citation needs."""
+
+    rank: int
+    source: str
+    page: int | None
+    page_end: int | None
+    section: str
+    text: str
+    score: float
+    citation: str
+    chunk_id: int
+    doc_id: int
+    start: int
+    end: int
+    highlights: list[tuple[int, int]] = field(default_factory=list)  # sentence spans within ``text``
+    issuer: str = ""
+    number: str = ""
+    date: str = ""
+    doc_type: str = ""
+    province: str = ""
+    districts: list[str] = field(default_factory=list)
+    year: int | None = None
+    also_in: list[str] = field(default_factory=list)  # the same report in other formats
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["highlights"] = [list(h) for h in self.highlights]
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    found: bool
+    passages: list[Passage]
+    filters: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {"question": self.question, "answer": self.answer, "found": self.found,
+                "filters": self.filters, "passages": [p.to_json() for p in self.passages]}
+
+
+def informative_terms(question: str) -> list[str]:
+    """Folded syllables of the question that carry meaning (stopwords dropped, order kept)."""
+    return [t for t in dict.fromkeys(fold(s) for s in syllables(question)) if t not in STOPWORDS]
+
+
+def _terms(text: str) -> set[str]:
+    return {fold(s) for s in syllables(text)}
+
+
+def coverage(terms: list[str], weights: dict[str, float], text: str) -> float:
+    """IDF-weighted share of ``terms`` present in ``text``."""
+    if not terms:
+        return 0.0
+    present = _terms(text)
+    total = sum(weights.get(t, 1.0) for t in terms)
+    return sum(weights.get(t, 1.0) for t in terms if t in present) / total if total else 0.0
+
+
+def best_sentences(text: str, terms: list[str], weights: dict[str, float], limit: int = 2) -> list[tuple[int, int]]:
+    """Spans of the sentences of ``text`` that share the most weighted question terms."""
+    scored = []
+    bigrams = {f"{a} {b}" for a, b in zip(terms, terms[1:])}
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
+        present = _terms(sentence)
+        folded = " ".join(fold(s) for s in syllables(sentence))
+        score = sum(weights.get(t, 1.0) for t in terms if t in present)
+        score += 0.5 * sum(1 for b in bigrams if b in folded)
+        if score > 0:
+            scored.append((score, start, end))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    return sorted((s, e) for _, s, e in scored[:limit])
+
+
+def compose_answer(question: str, passages: list[Passage], found: bool, quotes: int = 3) -> str:
+    """An extractive answer: the best sentence of each of the first passages, with ``[n]``."""
+    if not found or not passages:
+        return ("Không tìm thấy thông tin trả lời câu hỏi này trong kho báo cáo đã lập chỉ mục. "
+                "(No passage in the indexed reports answers this question.)")
+    lines = []
+    for p in passages[:quotes]:
+        if not p.highlights:
+            continue
+        s, e = p.highlights[0]
+        quote = " ".join(p.text[s:e].split())
+        who = p.issuer or p.source
+        lines.append(f"- Theo {who}{' (' + p.date + ')' if p.date else ''}: “{quote}” [{p.rank}]")
+    if not lines:
+        return "Các đoạn liên quan nhất: " + ", ".join(f"[{p.rank}]" for p in passages[:quotes])
+    return "\n".join(lines)
+
+

@@ -1,0 +1,181 @@
+"""``rag``: a thin command-line shell over the library. Data on stdout, progress and logs on stderr.
+
+Exit codes: 0 success; 1 a run finished but some input was skipped (ingest with --strict);
+2 usage or user error (bad flag, missing index, model or file); 3 the index is damaged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from .config import DEFAULT_CORPUS, DEFAULT_INDEX, load_settings
+from .errors import IndexCorruptError, RagError
+
+EXIT_OK, EXIT_SKIPPED, EXIT_USER, EXIT_CORRUPT = 0, 1, 2, 3
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    for name in ("faiss", "faiss.loader", "bm25s", "sentence_transformers", "transformers", "httpx"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+
+
+def _progress_printer():
+    """A progress callback drawing one line per stage on stderr (a tqdm bar when stderr is a terminal)."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="file" if stage == "read" else "chunk",
+                                     file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .api import ingest
+
+    settings = load_settings(args.config, model=args.model)
+    paths = args.paths or [DEFAULT_CORPUS]
+    report = ingest(paths, args.index, settings=settings, rebuild=args.rebuild, progress=_progress_printer())
+    for skipped in report.skipped:
+        print(f"skipped: {skipped.path}: {skipped.reason}", file=sys.stderr)
+    summary = {"indexed": len(report.indexed), "unchanged": report.unchanged, "removed": len(report.removed),
+               "skipped": len(report.skipped), "documents": report.n_documents, "chunks": report.n_chunks,
+               "embedded": report.embedded, "seconds": round(report.seconds, 2), "generation": report.generation}
+    if args.json:
+        summary["skipped_files"] = [{"path": s.path, "reason": s.reason} for s in report.skipped]
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(f"indexed {summary['indexed']} files ({summary['unchanged']} unchanged, {summary['removed']} removed, "
+              f"{summary['skipped']} skipped); {summary['documents']} documents, {summary['chunks']} chunks searchable; "
+              f"{summary['embedded']} chunks embedded in {summary['seconds']} s -> {args.index}", file=sys.stderr)
+    return EXIT_SKIPPED if args.strict and report.skipped else EXIT_OK
+
+
+def _filters(args: argparse.Namespace):
+    from .retrieval import Filters
+
+    return Filters(province=args.province, district=args.district, year=args.year, doc_type=args.doc_type)
+
+
+def _print_answer(answer, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        return
+    print(answer.answer)
+    print()
+    for p in answer.passages:
+        print(f"[{p.rank}] {p.citation}  (score {p.score:.4f})")
+        print("    " + " ".join(p.text.split())[:600])
+        print()
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .api import Searcher
+
+    settings = load_settings(args.config, model=args.model)
+    searcher = Searcher.open(args.index, settings=settings)
+    filters = _filters(args)
+    if args.question == "-":
+        for line in sys.stdin:
+            question = line.strip()
+            if question:
+                _print_answer(searcher.ask(question, top_k=args.top_k, filters=filters, mode=args.mode), True)
+        return EXIT_OK
+    if not args.question.strip():
+        raise RagError("empty question", "type a question, e.g. rag ask \"Những huyện nào có sản phẩm OCOP 4 sao?\"")
+    _print_answer(searcher.ask(args.question, top_k=args.top_k, filters=filters, mode=args.mode), args.json)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    serve(index_dir=args.index, host=args.host, port=args.port, auth=args.auth, config=args.config)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Search Vietnamese government reports and get cited passages.")
+    parser.add_argument("--config", type=Path, help="TOML config file with a [rag] table (default: ./rag.toml if present)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index files or folders (incremental)")
+    p.add_argument("paths", nargs="*", type=Path, help=f"files or folders (default: {DEFAULT_CORPUS}/)")
+    p.add_argument("--index", type=Path, default=DEFAULT_INDEX, help=f"index directory (default: {DEFAULT_INDEX}/)")
+    p.add_argument("--model", help="embedding model: hub id or local path (default: bundled all-MiniLM-L6-v2)")
+    p.add_argument("--rebuild", action="store_true", help="start from an empty index (needed to change model or chunking)")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any file was skipped")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="ask a question ('-' reads one question per line from stdin, JSON Lines out)")
+    p.add_argument("question")
+    p.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    p.add_argument("--model", help="must match the index's model (default: the index's model)")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid")
+    p.add_argument("--province")
+    p.add_argument("--district")
+    p.add_argument("--year", type=int)
+    p.add_argument("--doc-type", help="e.g. 'Báo cáo', 'Kế hoạch', 'Công văn', 'Tin tức'")
+    p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="start the web interface")
+    p.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    p.add_argument("--host", default=os.environ.get("RAG_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("RAG_PORT", "7860")))
+    p.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:password to require a login")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _quiet_libraries()
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except IndexCorruptError as exc:
+        print(f"rag: error: {exc}", file=sys.stderr)
+        return EXIT_CORRUPT
+    except RagError as exc:
+        print(f"rag: error: {exc}", file=sys.stderr)
+        return EXIT_USER
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Settings: defaults, overridden by ``rag.toml`` (``[rag]`` table), then ``RAG_*`` env vars, then flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEFAULT_INDEX = Path("index")
+DEFAULT_CORPUS = Path("corpus")
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str | None = None          # None: the index's model when querying, the bundled one when building
+    query_prompt: str | None = None   # None: the known prompt for the model family
+    passage_prompt: str | None = None
+    chunk_tokens: int = 0             # 0: fit the model (its max tokens minus the context budget)
+    overlap_tokens: int = 24
+    context_tokens: int = 48          # budget for the document context embedded with each chunk
+    lexical_scheme: str = "syllable+bigram"
+    fusion: str = "rrf"               # "rrf" or "weighted"
+    dense_weight: float = 0.3         # weight of the dense ranking in the fusion (lexical gets 1 - w)
+    rrf_k: int = 60
+    candidates: int = 100             # per-retriever candidates before fusion
+    batch_size: int = 32
+
+    def with_overrides(self, **values: object) -> "Settings":
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+def load_settings(config_path: Path | None = None, **overrides: object) -> Settings:
+    """Defaults < config file < environment (``RAG_MODEL``, ``RAG_DENSE_WEIGHT``, ...) < ``overrides``."""
+    settings = Settings()
+    path = config_path or (Path("rag.toml") if Path("rag.toml").is_file() else None)
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("rag", {})
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config {path}: {exc}", "the file must be TOML with a [rag] table") from exc
+        settings = _apply(settings, data, str(path))
+    env = {f.name: os.environ[f"RAG_{f.name.upper()}"] for f in fields(Settings) if f"RAG_{f.name.upper()}" in os.environ}
+    settings = _apply(settings, env, "environment")
+    return settings.with_overrides(**overrides)
+
+
+def _apply(settings: Settings, data: dict[str, object], origin: str) -> Settings:
+    known = {f.name: f for f in fields(Settings)}
+    values: dict[str, object] = {}
+    for key, raw in data.items():
+        if key not in known:
+            raise ConfigError(f"unknown setting {key!r} in {origin}", "known: " + ", ".join(sorted(known)))
+        default = getattr(Settings(), key)
+        try:
+            values[key] = type(default)(raw) if default is not None and not isinstance(default, str) else str(raw)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"bad value {raw!r} for {key} in {origin}", f"expected {type(default).__name__}") from exc
+    return replace(settings, **values)

@@ -1,0 +1,44 @@
+"""Exceptions raised by the library. Each carries a hint that says how to fix it."""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class: a user-facing error with a one-line message and a hint."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} (hint: {self.hint})" if self.hint else self.message
+
+
+class UnreadableFileError(RagError):
+    """A source file that cannot be turned into text; ingest skips it and goes on."""
+
+    def __init__(self, path: object, reason: str, hint: str = "") -> None:
+        super().__init__(f"{path}: {reason}", hint)
+        self.path = str(path)
+        self.reason = reason
+
+
+class IndexMissingError(RagError):
+    """No index at the given directory."""
+
+
+class IndexMismatchError(RagError):
+    """The index was built with another model, chunker or schema than the one asked for."""
+
+
+class IndexCorruptError(RagError):
+    """A file of the index is damaged or missing."""
+
+
+class ModelUnavailableError(RagError):
+    """The embedding model cannot be loaded (not on disk and no network)."""
+
+
+class ConfigError(RagError):
+    """A bad setting in the config file, environment or command line."""

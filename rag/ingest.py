@@ -1,0 +1,262 @@
+"""Ingest: files -> text -> metadata -> chunks -> embeddings -> a new index generation.
+
+Incremental: a file whose content hash is unchanged is not re-read; a changed file is
+replaced; a file gone from a scanned folder is removed; an embedding whose input text
+is unchanged is reused. The same report filed in several formats is searched once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .chunking import Chunker, ChunkerSettings
+from .config import Settings
+from .dedup import canonical_groups, fingerprint
+from .embedding import Embedder, ModelSpec
+from .errors import IndexMismatchError, UnreadableFileError
+from .index_dir import (Manifest, current_generation, load_arrays, new_generation, publish, save_arrays)
+from .lexical import LexicalIndex
+from .loading import file_format, load_document
+from .metadata import DocumentMetadata, extract_metadata
+from .store import Store
+from .vectors import VectorIndex
+
+log = logging.getLogger("rag.ingest")
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    indexed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    n_documents: int = 0
+    n_chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    generation: str = ""
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[SkippedFile]]:
+    """Supported files under ``paths`` (folders are walked; hidden files and symlinked folders skipped)."""
+    found: list[Path] = []
+    skipped: list[SkippedFile] = []
+    for root in paths:
+        root = Path(root)
+        if not root.exists():
+            skipped.append(SkippedFile(str(root), "no such file or folder"))
+            continue
+        if root.is_file():
+            candidates = [root]
+        else:
+            candidates = []
+            for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                candidates.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
+        for path in candidates:
+            if path.is_symlink() and not path.exists():
+                skipped.append(SkippedFile(str(path), "broken symbolic link"))
+            elif file_format(path) is None:
+                skipped.append(SkippedFile(str(path), f"unsupported file type {path.suffix or '(none)'}"))
+            else:
+                found.append(path)
+    return sorted(set(found)), skipped
+
+
+def document_context(meta: DocumentMetadata, section_path: tuple[str, ...]) -> str:
+    """The document context indexed with each chunk: who, what, where, when, which section."""
+    where = ", ".join(x for x in (
+        "; ".join(f"huyện {d}" for d in meta.districts), f"tỉnh {meta.province}" if meta.province else "") if x)
+    parts = [meta.issuer, " ".join(x for x in (meta.doc_type, meta.number_display()) if x),
+             where, f"năm {meta.year}" if meta.year else "", meta.title, " › ".join(section_path)]
+    return " · ".join(p for p in parts if p)
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+class Ingestor:
+    """Builds and updates an index directory."""
+
+    def __init__(self, index_dir: Path, settings: Settings, embedder: Embedder | None = None,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self.settings = settings
+        self._embedder = embedder
+        self.progress = progress or (lambda stage, done, total: None)
+
+    def embedder(self, model_name: str) -> Embedder:
+        if self._embedder is None or self._embedder.spec.name != model_name:
+            spec = ModelSpec.from_name(model_name, self.settings.query_prompt, self.settings.passage_prompt)
+            self._embedder = Embedder(spec, batch_size=self.settings.batch_size)
+        return self._embedder
+
+    def run(self, paths: list[Path], rebuild: bool = False) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        previous = None if rebuild else current_generation(self.index_dir)
+        prev_manifest = Manifest.read(previous) if previous else None
+        model_name = self.settings.model or (prev_manifest.model["name"] if prev_manifest else None)
+        embedder = self.embedder(ModelSpec.from_name(model_name).name)
+        chunk_tokens = self.settings.chunk_tokens or min(384, embedder.max_tokens - self.settings.context_tokens - 4)
+        chunker_settings = ChunkerSettings(chunk_tokens, min(self.settings.overlap_tokens, chunk_tokens // 4))
+        if prev_manifest is not None:
+            self._check_compatible(prev_manifest, embedder, chunker_settings)
+
+        name, tmp = new_generation(self.index_dir)
+        try:
+            store = self._open_store(previous, tmp)
+            self._update_documents(store, paths, embedder, Chunker(embedder.count_tokens, chunker_settings), report)
+            self._set_canonical(store)
+            store.commit()
+            chunk_ids, vectors, texts = self._vectors(store, previous, embedder, report)
+            VectorIndex.build(vectors, embedder.dimension).save(tmp / "vectors.faiss")
+            save_arrays(tmp, chunk_ids, vectors)
+            LexicalIndex.build(texts, self.settings.lexical_scheme).save(tmp / "lexical")
+            report.n_documents = len(store.documents(with_text=False))
+            report.n_chunks = len(chunk_ids)
+            store.close()
+            Manifest(model=embedder.describe(), chunker=chunker_settings.describe(),
+                     lexical_scheme=self.settings.lexical_scheme, n_documents=report.n_documents,
+                     n_chunks=report.n_chunks, generation=name,
+                     created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z")).write(tmp)
+            publish(self.index_dir, name, tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        report.generation = name
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _check_compatible(self, manifest: Manifest, embedder: Embedder, chunker: ChunkerSettings) -> None:
+        if manifest.model.get("name") != embedder.spec.name:
+            raise IndexMismatchError(
+                f"index {self.index_dir} was built with model {manifest.model.get('name')!r}, not {embedder.spec.name!r}",
+                "rebuild it with `rag ingest --rebuild` to change the model")
+        if manifest.chunker != chunker.describe() or manifest.lexical_scheme != self.settings.lexical_scheme:
+            raise IndexMismatchError(f"index {self.index_dir} was built with other chunking or lexical settings",
+                                     "rebuild it with `rag ingest --rebuild` to apply the new settings")
+
+    @staticmethod
+    def _open_store(previous: Path | None, tmp: Path) -> Store:
+        target = tmp / "meta.sqlite"
+        if previous is not None:
+            src = sqlite3.connect(f"file:{previous / 'meta.sqlite'}?mode=ro", uri=True)
+            dst = sqlite3.connect(target)
+            with dst:
+                src.backup(dst)
+            src.close()
+            dst.close()
+        return Store(target)
+
+    def _update_documents(self, store: Store, paths: list[Path], embedder: Embedder, chunker: Chunker,
+                          report: IngestReport) -> None:
+        files, skipped = discover(paths)
+        report.skipped.extend(skipped)
+        known = store.documents_by_path()
+        seen: set[str] = set()
+        for n, path in enumerate(files, start=1):
+            self.progress("read", n, len(files))
+            key = _display_path(path)
+            seen.add(key)
+            try:
+                content_hash, size = _hash_file(path)
+            except OSError as exc:
+                report.skipped.append(SkippedFile(key, f"cannot read: {exc.strerror or exc}"))
+                continue
+            if key in known and known[key][1] == content_hash:
+                report.unchanged += 1
+                continue
+            try:
+                doc = load_document(path)
+            except UnreadableFileError as exc:
+                report.skipped.append(SkippedFile(key, exc.reason))
+                if key in known:  # the file changed into something unreadable: drop the stale copy
+                    store.delete_document(known[key][0])
+                    report.removed.append(key)
+                continue
+            if key in known:
+                store.delete_document(known[key][0])
+            meta = extract_metadata(doc.text)
+            chunks = chunker.chunk(doc)
+            contexts = [document_context(meta, c.section_path) for c in chunks]
+            embed_texts = [self._embed_text(embedder, ctx, c.text) for ctx, c in zip(contexts, chunks)]
+            hashes = [hashlib.sha1(t.encode()).hexdigest() for t in embed_texts]
+            doc_id = store.add_document(key, doc.format, content_hash, size, doc.text, doc.pages, meta,
+                                        fingerprint(doc.text))
+            store.add_chunks(doc_id, chunks, contexts, hashes)
+            report.indexed.append(key)
+        roots = [_display_path(Path(p)) for p in paths if Path(p).is_dir()]
+        for key, (doc_id, _) in known.items():
+            if key not in seen and any(key == r or key.startswith(r.rstrip("/") + "/") for r in roots):
+                if not Path(key).exists():
+                    store.delete_document(doc_id)
+                    report.removed.append(key)
+
+    def _embed_text(self, embedder: Embedder, context: str, text: str) -> str:
+        return embedder.truncate_to_tokens(context, self.settings.context_tokens) + "\n" + text
+
+    @staticmethod
+    def _set_canonical(store: Store) -> None:
+        docs = [(d.id, d.format, d.path, d.fingerprint or b"") for d in store.documents(with_text=False)]
+        store.set_canonical(canonical_groups([d for d in docs if d[3]]))
+
+    def _vectors(self, store: Store, previous: Path | None, embedder: Embedder,
+                 report: IngestReport) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        chunks = list(store.canonical_chunks())
+        reuse: dict[str, np.ndarray] = {}
+        if previous is not None:
+            prev_ids, prev_vectors = load_arrays(previous)
+            prev_store = Store(previous / "meta.sqlite", readonly=True)
+            prev_hash = dict(prev_store.db.execute("SELECT id, embed_hash FROM chunks"))
+            prev_store.close()
+            # hashes of chunks that survived from the previous generation keep their vectors
+            row_of = {int(cid): i for i, cid in enumerate(prev_ids)}
+            for cid, h in prev_hash.items():
+                if cid in row_of:
+                    reuse[h] = np.asarray(prev_vectors[row_of[cid]])
+        missing = [c for c in chunks if c.embed_hash not in reuse]
+        if missing:
+            texts = [self._embed_text(embedder, c.context, c.text) for c in missing]
+            log.info("embedding %d chunks", len(texts))
+            batch = max(1, self.settings.batch_size * 4)
+            for start in range(0, len(texts), batch):
+                part = embedder.embed_passages(texts[start:start + batch])
+                for c, v in zip(missing[start:start + batch], part):
+                    reuse[c.embed_hash] = v
+                self.progress("embed", min(start + batch, len(texts)), len(texts))
+        report.embedded = len(missing)
+        vectors = np.stack([reuse[c.embed_hash] for c in chunks]) if chunks else np.zeros((0, embedder.dimension), np.float32)
+        ids = np.array([c.id for c in chunks], dtype=np.int64)
+        lexical_texts = [c.context + "\n" + c.text for c in chunks]
+        return ids, vectors.astype(np.float32), lexical_texts

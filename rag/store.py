@@ -1,0 +1,200 @@
+"""SQLite storage of documents, their metadata and their chunks (with migrations).
+
+One ``meta.sqlite`` per index generation. The schema version is SQLite's
+``user_version``; ``MIGRATIONS`` brings an older file up to date.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .chunking import Chunk
+from .errors import IndexCorruptError
+from .loading import PageSpan
+from .metadata import DocumentMetadata
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        path TEXT NOT NULL UNIQUE,
+        format TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        pages_json TEXT NOT NULL DEFAULT '[]',
+        doc_type TEXT, number TEXT, issuer TEXT, place TEXT, date TEXT, date_text TEXT, year INTEGER,
+        title TEXT, signer TEXT, signer_role TEXT, province TEXT, districts_json TEXT NOT NULL DEFAULT '[]',
+        fingerprint BLOB,
+        canonical_id INTEGER,
+        ingested_at TEXT NOT NULL DEFAULT (datetime('now'))
+    );
+    CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        section_json TEXT NOT NULL,
+        start INTEGER NOT NULL, end INTEGER NOT NULL,
+        page INTEGER, page_end INTEGER,
+        text TEXT NOT NULL,
+        context TEXT NOT NULL,
+        n_tokens INTEGER NOT NULL,
+        embed_hash TEXT NOT NULL
+    );
+    CREATE INDEX chunks_doc ON chunks(doc_id);
+    CREATE INDEX documents_canonical ON documents(canonical_id);
+    """,
+)
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: int
+    path: str
+    format: str
+    content_hash: str
+    text: str
+    pages: tuple[PageSpan, ...]
+    meta: DocumentMetadata
+    canonical_id: int | None
+    fingerprint: bytes | None
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: int
+    doc_id: int
+    ordinal: int
+    section_path: tuple[str, ...]
+    start: int
+    end: int
+    page: int | None
+    page_end: int | None
+    text: str
+    context: str
+    n_tokens: int
+    embed_hash: str
+
+
+class Store:
+    """Documents and chunks of one index generation."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = Path(path)
+        uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
+        try:
+            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                self._migrate()
+            else:
+                self.db.execute("SELECT count(*) FROM documents").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(f"index database {self.path} is unreadable: {exc}",
+                                    "rebuild the index with `rag ingest --rebuild`") from exc
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.db:
+                self.db.executescript(script)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------ documents
+    def add_document(self, path: str, fmt: str, content_hash: str, size: int, text: str,
+                     pages: Iterable[PageSpan], meta: DocumentMetadata, fingerprint: bytes) -> int:
+        cur = self.db.execute(
+            """INSERT INTO documents (path, format, content_hash, size, text, pages_json, doc_type, number, issuer,
+                   place, date, date_text, year, title, signer, signer_role, province, districts_json, fingerprint)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (path, fmt, content_hash, size, text, json.dumps([[p.page, p.start, p.end] for p in pages]),
+             meta.doc_type, meta.number, meta.issuer, meta.place, meta.date, meta.date_text, meta.year,
+             meta.title, meta.signer, meta.signer_role, meta.province,
+             json.dumps(list(meta.districts), ensure_ascii=False), fingerprint))
+        return int(cur.lastrowid)
+
+    def add_chunks(self, doc_id: int, chunks: Iterable[Chunk], contexts: list[str], embed_hashes: list[str]) -> None:
+        self.db.executemany(
+            """INSERT INTO chunks (doc_id, ordinal, section_json, start, end, page, page_end, text, context,
+                   n_tokens, embed_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+            [(doc_id, c.ordinal, json.dumps(list(c.section_path), ensure_ascii=False), c.start, c.end, c.page,
+              c.page_end, c.text, ctx, c.n_tokens, h) for c, ctx, h in zip(chunks, contexts, embed_hashes)])
+
+    def delete_document(self, doc_id: int) -> None:
+        self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+    def set_canonical(self, mapping: dict[int, int]) -> None:
+        self.db.executemany("UPDATE documents SET canonical_id = ? WHERE id = ?",
+                            [(canon, doc) for doc, canon in mapping.items()])
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    _DOC_COLUMNS = ("id, path, format, content_hash, text, pages_json, doc_type, number, issuer, place, date, "
+                    "date_text, year, title, signer, signer_role, province, districts_json, canonical_id, fingerprint")
+
+    def documents(self, with_text: bool = True) -> list[StoredDocument]:
+        cols = self._DOC_COLUMNS if with_text else self._DOC_COLUMNS.replace("text,", "'' AS text,", 1)
+        return [self._document(row) for row in self.db.execute(f"SELECT {cols} FROM documents ORDER BY id")]
+
+    def document(self, doc_id: int) -> StoredDocument:
+        row = self.db.execute(f"SELECT {self._DOC_COLUMNS} FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise KeyError(doc_id)
+        return self._document(row)
+
+    def documents_by_path(self) -> dict[str, tuple[int, str]]:
+        """path -> (id, content hash)."""
+        return {p: (i, h) for i, p, h in self.db.execute("SELECT id, path, content_hash FROM documents")}
+
+    @staticmethod
+    def _document(row: tuple) -> StoredDocument:
+        (doc_id, path, fmt, chash, text, pages_json, doc_type, number, issuer, place, date, date_text, year,
+         title, signer, signer_role, province, districts_json, canonical_id, fingerprint) = row
+        meta = DocumentMetadata(doc_type=doc_type or "", number=number or "", issuer=issuer or "", place=place or "",
+                                date=date or "", date_text=date_text or "", year=year, title=title or "",
+                                signer=signer or "", signer_role=signer_role or "", province=province or "",
+                                districts=tuple(json.loads(districts_json)))
+        pages = tuple(PageSpan(*p) for p in json.loads(pages_json))
+        return StoredDocument(doc_id, path, fmt, chash, text, pages, meta, canonical_id, fingerprint)
+
+    # ------------------------------------------------------------ chunks
+    _CHUNK_COLUMNS = "id, doc_id, ordinal, section_json, start, end, page, page_end, text, context, n_tokens, embed_hash"
+
+    def canonical_chunks(self) -> Iterator[StoredChunk]:
+        """Chunks of canonical documents (one copy of each report), in id order."""
+        cols = ", ".join(f"c.{c.strip()}" for c in self._CHUNK_COLUMNS.split(","))
+        sql = (f"SELECT {cols} FROM chunks c JOIN documents d ON d.id = c.doc_id "
+               "WHERE d.canonical_id IS NULL OR d.canonical_id = d.id ORDER BY c.id")
+        for row in self.db.execute(sql):
+            yield self._chunk(row)
+
+    def chunks_by_id(self, ids: list[int]) -> dict[int, StoredChunk]:
+        out: dict[int, StoredChunk] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.db.execute(f"SELECT {self._CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", part):
+                chunk = self._chunk(row)
+                out[chunk.id] = chunk
+        return out
+
+    def chunk_counts(self) -> dict[int, int]:
+        return dict(self.db.execute("SELECT doc_id, count(*) FROM chunks GROUP BY doc_id"))
+
+    @staticmethod
+    def _chunk(row: tuple) -> StoredChunk:
+        cid, doc_id, ordinal, section_json, start, end, page, page_end, text, context, n_tokens, embed_hash = row
+        return StoredChunk(cid, doc_id, ordinal, tuple(json.loads(section_json)), start, end, page, page_end,
+                           text, context, n_tokens, embed_hash)
+
+    def doc_ids_matching(self, where: str, params: list[object]) -> set[int]:
+        return {r[0] for r in self.db.execute(f"SELECT id FROM documents WHERE {where}", params)}

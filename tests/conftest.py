@@ -1,0 +1,74 @@
+"""Shared fixtures: the bundled model loaded once, indexes of the shipped corpus built once."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+DEV_SET = ROOT / "eval" / "dev.jsonl"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from rag.embedding import Embedder, ModelSpec
+
+    return Embedder(ModelSpec.from_name(None))
+
+
+@pytest.fixture(scope="session")
+def settings():
+    from rag.config import Settings
+
+    return Settings()
+
+
+def _build(tmp_path_factory, name: str, sources: list[Path], embedder, settings):
+    from rag import ingest
+
+    corpus = tmp_path_factory.mktemp(f"{name}-corpus")
+    for src in sources:
+        shutil.copy(src, corpus / src.name)
+    index = tmp_path_factory.mktemp(f"{name}-index")
+    report = ingest([corpus], index, settings=settings, embedder=embedder)
+    return corpus, index, report
+
+
+@pytest.fixture(scope="session")
+def txt_index(tmp_path_factory, embedder, settings):
+    return _build(tmp_path_factory, "txt", sorted((CORPUS / "txt").glob("*.txt")), embedder, settings)
+
+
+@pytest.fixture(scope="session")
+def pdf_index(tmp_path_factory, embedder, settings):
+    return _build(tmp_path_factory, "pdf", sorted((CORPUS / "pdf").glob("*.pdf")), embedder, settings)
+
+
+@pytest.fixture(scope="session")
+def txt_searcher(txt_index, embedder, settings):
+    from rag import Searcher
+
+    searcher = Searcher.open(txt_index[1], settings=settings, embedder=embedder)
+    yield searcher
+    searcher.close()
+
+
+@pytest.fixture(scope="session")
+def pdf_searcher(pdf_index, embedder, settings):
+    from rag import Searcher
+
+    searcher = Searcher.open(pdf_index[1], settings=settings, embedder=embedder)
+    yield searcher
+    searcher.close()
+
+
+def dev_questions() -> list[dict]:
+    return [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
