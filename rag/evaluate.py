@@ -1,0 +1,119 @@
+"""Evaluation: how well the returned passages carry a gold set's evidence.
+
+Gold sets are JSON Lines (``id``, ``question``, ``evidence``: exact source substrings a
+returned passage must contain, ``sources``: file stems, ``kind``). An evidence string
+counts as found at rank r when the r-th passage contains it after NFC/whitespace
+normalisation. Unanswerable questions (empty evidence) are scored on abstention.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .answer import Answer
+from .retrieval import Filters
+from .vntext import collapse_whitespace
+
+KS = (1, 3, 5, 10)
+
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    id: str
+    question: str
+    evidence: list[str]
+    sources: list[str]
+    kind: str
+    answer: list[str] | None = None
+
+
+def read_gold(path: Path) -> list[GoldQuestion]:
+    """Read a gold set; a bad line raises ``ValueError`` naming the line and the missing field."""
+    questions = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            questions.append(GoldQuestion(id=str(data["id"]), question=data["question"],
+                                          evidence=list(data.get("evidence", [])), sources=list(data.get("sources", [])),
+                                          kind=data.get("kind", "fact"), answer=data.get("answer")))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{n}: not a gold question ({exc}); each line needs id, question, evidence, sources, kind") from exc
+    return questions
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    id: str
+    kind: str
+    question: str
+    evidence_ranks: list[int | None]  # 1-based rank of the first passage holding each evidence string
+    found: bool
+    seconds: float
+    returned: list[str] = field(default_factory=list)  # citations, for failure reports
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.evidence_ranks)
+
+    def recall_at(self, k: int) -> float:
+        return sum(1 for r in self.evidence_ranks if r is not None and r <= k) / len(self.evidence_ranks)
+
+    def success_at(self, k: int) -> bool:
+        return all(r is not None and r <= k for r in self.evidence_ranks)
+
+    def reciprocal_rank(self, k: int = 10) -> float:
+        ranks = [r for r in self.evidence_ranks if r is not None and r <= k]
+        return 1.0 / min(ranks) if ranks else 0.0
+
+
+def score_answer(q: GoldQuestion, answer: Answer, seconds: float) -> QuestionResult:
+    texts = [collapse_whitespace(p.text) for p in answer.passages]
+    ranks: list[int | None] = []
+    for ev in q.evidence:
+        target = collapse_whitespace(ev)
+        ranks.append(next((i for i, t in enumerate(texts, start=1) if target in t), None))
+    return QuestionResult(q.id, q.kind, q.question, ranks, answer.found, seconds,
+                          [p.citation for p in answer.passages])
+
+
+def run_gold(searcher, questions: list[GoldQuestion], mode: str = "hybrid", depth: int = 10) -> list[QuestionResult]:
+    results = []
+    for q in questions:
+        started = time.perf_counter()
+        answer = searcher.ask(q.question, top_k=depth, filters=Filters(), mode=mode)
+        results.append(score_answer(q, answer, time.perf_counter() - started))
+    return results
+
+
+@dataclass(frozen=True)
+class Summary:
+    n: int
+    recall: dict[int, float]
+    success: dict[int, float]
+    mrr: float
+    abstention: float | None  # share of unanswerable questions answered "not found"
+    answered_found: float | None  # share of answerable questions with found=True
+    p50_ms: float
+    p95_ms: float
+
+
+def summarize(results: list[QuestionResult]) -> Summary:
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    mean = lambda xs: sum(xs) / len(xs) if xs else 0.0  # noqa: E731
+    times = sorted(r.seconds * 1000 for r in results) or [0.0]
+    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    return Summary(
+        n=len(results),
+        recall={k: mean([r.recall_at(k) for r in answerable]) for k in KS},
+        success={k: mean([1.0 if r.success_at(k) else 0.0 for r in answerable]) for k in KS},
+        mrr=mean([r.reciprocal_rank(10) for r in answerable]),
+        abstention=mean([0.0 if r.found else 1.0 for r in unanswerable]) if unanswerable else None,
+        answered_found=mean([1.0 if r.found else 0.0 for r in answerable]) if answerable else None,
+        p50_ms=statistics.median(times), p95_ms=p95)
