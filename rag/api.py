@@ -11,7 +11,7 @@ from .citation import format_citation, format_date
 from .config import Settings, load_settings
 from .embedding import Embedder, ModelSpec
 from .index_dir import OpenIndex, open_index
-from .ingest import IngestReport, Ingestor
+from .indexer import IngestReport, Ingestor
 from .retrieval import Filters, HybridRetriever
 from .vntext import fold, quantity_phrases
 

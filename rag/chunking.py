@@ -82,10 +82,14 @@ def outline_sections(text: str) -> list[Section]:
     current_path: tuple[str, ...] = (PREAMBLE,)
     current_start = 0
     offset = 0
+    seen_numbered = False
     for line in text.split("\n"):
         found = _heading_level(line) if line.strip() else None
+        if found is not None and found[0] < 0 and not seen_numbered:
+            found = None  # "## BÁO CÁO", "### <title>": the document's own title, part of the preamble
         if found is not None:
             level, title = found
+            seen_numbered = seen_numbered or level > 0
             if offset > current_start and text[current_start:offset].strip():
                 sections.append(Section(current_path, current_start, offset))
             if level <= 0:

@@ -85,9 +85,7 @@ class Embedder:
         self.model = _load(spec.name, device)
         self.dimension = int(self.model.get_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length or 512)
-        tok = self.model.tokenizer
-        # a tokenizer that maps "Hoá" and "hoa" to the same tokens strips accents: feed it folded text
-        self.folds_accents = tok.tokenize("Hoá Thuỷ") == tok.tokenize("hoa thuy")
+        self.folds_accents = _strips_accents(self.model.tokenizer)
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def describe(self) -> dict[str, object]:
@@ -140,6 +138,15 @@ class Embedder:
         if len(self._query_cache) > 1024:
             self._query_cache.popitem(last=False)
         return vec
+
+
+def _strips_accents(tokenizer) -> bool:
+    """Whether the tokenizer drops diacritics (then we feed it folded text, ``đ`` -> ``d`` too)."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and backend.normalizer is not None:
+        return backend.normalizer.normalize_str("Hoá").lower() == "hoa"
+    plain = tokenizer.tokenize("hoa")
+    return tokenizer.tokenize("Hoá") == plain and tokenizer.unk_token not in plain
 
 
 def _load(name: str, device: str):

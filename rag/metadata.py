@@ -244,6 +244,8 @@ def _districts(text: str, head: list[str], place: str, issuer: str, province: st
         if province_named(name) == province and province:
             continue
         key = match_key(name)
+        if name.isupper():
+            name = _title_unit_name(name)
         display.setdefault(key, name)
         counts[key] += 1
     head_text = " ".join(head[:3]) + " " + issuer

@@ -31,7 +31,7 @@ from .metadata import DocumentMetadata, extract_metadata
 from .store import Store
 from .vectors import VectorIndex
 
-log = logging.getLogger("rag.ingest")
+log = logging.getLogger("rag.indexer")
 
 
 @dataclass(frozen=True)
