@@ -15,7 +15,17 @@ import numpy as np
 from .config import Settings
 from .embedding import Embedder
 from .index_dir import OpenIndex
-from .vntext import fold
+from .answer import informative_terms
+from .vntext import fold, quantity_phrases
+
+COUNT_BONUS = 0.2
+_QUANTITY_CUES = ("bao nhieu", "so luong", "how many", "number of", "may ", "tong so")
+
+
+def asks_quantity(question: str) -> bool:
+    """Whether the question asks for a count ("bao nhiêu", "số lượng", "how many")."""
+    folded = " " + " ".join(fold(question).split()) + " "
+    return any(f" {cue.strip()} " in folded for cue in _QUANTITY_CUES)
 
 MODES = ("hybrid", "lexical", "dense")
 
@@ -100,9 +110,22 @@ class HybridRetriever:
                 dense_rank[int(row)] = r
                 dense_score[int(row)] = float(s)
         fused = self._fuse(mode, lex_rank, lex_score, dense_rank, dense_score)
+        if asks_quantity(query) and fused:
+            self._boost_counts(query, fused)
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return [Hit(int(self.index.chunk_ids[row]), int(self.row_doc[row]), score,
                     lex_rank.get(row), dense_rank.get(row)) for row, score in best]
+
+    def _boost_counts(self, query: str, fused: dict[int, float], depth: int = 30) -> None:
+        """A "how many" question prefers passages that state a count of what it asks about."""
+        units = {t.split("_")[0] for t in informative_terms(query)}
+        top = sorted(fused, key=lambda row: -fused[row])[:depth]
+        bonus = COUNT_BONUS * max(fused.values())
+        chunks = self.index.store.chunks_by_id([int(self.index.chunk_ids[row]) for row in top])
+        for row in top:
+            chunk = chunks[int(self.index.chunk_ids[row])]
+            if any(phrase.split(" ", 1)[1] in units for phrase in quantity_phrases(chunk.text)):
+                fused[row] += bonus
 
     def _fuse(self, mode: str, lex_rank: dict[int, int], lex_score: dict[int, float],
               dense_rank: dict[int, int], dense_score: dict[int, float]) -> dict[int, float]:

@@ -91,8 +91,9 @@ def syllables(text: str) -> list[str]:
     return [s for s in out if s != "_"]
 
 
+# "một" (also "a", as in "Mỗi xã một sản phẩm") and "tư" ("đầu tư") are left out: too ambiguous.
 NUMBER_WORDS = {
-    "một": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "sáu": 6, "bảy": 7, "bẩy": 7,
+    "hai": 2, "ba": 3, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "bẩy": 7,
     "tám": 8, "chín": 9, "mười": 10,
 }
 # Number words count as numbers only before a counted noun (``ba sao``, ``bốn sản phẩm``),
