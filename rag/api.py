@@ -35,7 +35,6 @@ class Searcher:
         self.settings = settings
         self.retriever = HybridRetriever(index, embedder, settings)
         self._alternates = self._format_alternates()
-        self._places = self._known_places()
 
     @classmethod
     def open(cls, index_dir: str | Path = "index", settings: Settings | None = None,
@@ -57,15 +56,6 @@ class Searcher:
             if doc.canonical_id is not None and doc.canonical_id != doc.id:
                 out.setdefault(doc.canonical_id, []).append(doc.path)
         return out
-
-    def _known_places(self) -> dict[str, str]:
-        """Folded district/province names of the archive -> display name (to tell what a question is about)."""
-        places: dict[str, str] = {}
-        for doc in self.retriever.documents.values():
-            for name in (*doc.meta.districts, doc.meta.province):
-                if name and len(fold(name)) > 3:
-                    places[fold(name)] = name
-        return places
 
     def ask(self, question: str, top_k: int = 5, filters: Filters | None = None, mode: str = "hybrid") -> Answer:
         question = " ".join(question.split())
@@ -89,20 +79,21 @@ class Searcher:
                 number=doc.meta.number, date=format_date(doc.meta), doc_type=doc.meta.doc_type,
                 province=doc.meta.province, districts=list(doc.meta.districts), year=doc.meta.year,
                 also_in=self._alternates.get(doc.id, [])))
-        found = (bool(passages) and best_coverage >= FOUND_COVERAGE and self._places_covered(question, passages)
+        found = (bool(passages) and best_coverage >= FOUND_COVERAGE and self._scope_covered(question, passages)
                  and _quantities_covered(question, passages))
         return Answer(question, compose_answer(question, passages, found), found, passages,
                       {k: v for k, v in asdict(filters).items() if v})
 
-    def _places_covered(self, question: str, passages: list[Passage]) -> bool:
-        """A question that names a place of the archive is answered only by passages about that place."""
-        folded_q = " " + " ".join(fold(question).split()) + " "
-        named = [name for key, name in self._places.items() if f" {key} " in folded_q]
-        if not named:
+    def _scope_covered(self, question: str, passages: list[Passage]) -> bool:
+        """A question naming a place or a year is answered only by a passage about that place and year."""
+        scope = self.retriever.scope(question)
+        if scope.is_empty():
             return True
         for p in passages:
-            about = fold(" ".join([*p.districts, p.province, p.text, p.issuer]))
-            if all(fold(n) in about for n in named):
+            about = fold(" ".join([*p.districts, p.province, p.issuer, p.text]))
+            places_ok = all(name in about for name in scope.places)
+            years_ok = not scope.years or p.year in scope.years or any(str(y) in p.text for y in scope.years)
+            if places_ok and years_ok:
                 return True
         return False
 

@@ -112,6 +112,29 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .api import Searcher
+    from .evaluate import format_table, read_gold, run_gold, summarize_by_kind, summary_json
+
+    try:
+        questions = read_gold(args.gold)
+    except (OSError, ValueError) as exc:
+        raise RagError(f"cannot read gold set {args.gold}: {exc}", "see eval/README.md for the format") from exc
+    searcher = Searcher.open(args.index, settings=load_settings(args.config))
+    tables: dict[str, object] = {}
+    for mode in args.mode or ["hybrid"]:
+        results = run_gold(searcher, questions, mode=mode)
+        by_kind = summarize_by_kind(results)
+        tables[mode] = summary_json(by_kind)
+        if not args.json:
+            print(f"## {mode} ({args.gold}, {len(questions)} questions)\n")
+            print(format_table(by_kind))
+            print()
+    if args.json:
+        print(json.dumps(tables, ensure_ascii=False))
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
@@ -146,6 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc-type", help="e.g. 'Báo cáo', 'Kế hoạch', 'Công văn', 'Tin tức'")
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="measure answer quality on a gold set (JSON Lines)")
+    p.add_argument("gold", type=Path)
+    p.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    p.add_argument("--mode", action="append", choices=["hybrid", "lexical", "dense"],
+                   help="retrieval mode to measure (repeatable; default hybrid)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="start the web interface")
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX)

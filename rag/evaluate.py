@@ -56,6 +56,7 @@ class QuestionResult:
     found: bool
     seconds: float
     returned: list[str] = field(default_factory=list)  # citations, for failure reports
+    source_rank: int | None = None  # rank of the first passage from one of the gold sources
 
     @property
     def answerable(self) -> bool:
@@ -78,8 +79,10 @@ def score_answer(q: GoldQuestion, answer: Answer, seconds: float) -> QuestionRes
     for ev in q.evidence:
         target = collapse_whitespace(ev)
         ranks.append(next((i for i, t in enumerate(texts, start=1) if target in t), None))
+    stems = [Path(p.source).stem for p in answer.passages]
+    source_rank = next((i for i, s in enumerate(stems, start=1) if s in q.sources), None)
     return QuestionResult(q.id, q.kind, q.question, ranks, answer.found, seconds,
-                          [p.citation for p in answer.passages])
+                          [p.citation for p in answer.passages], source_rank)
 
 
 def run_gold(searcher, questions: list[GoldQuestion], mode: str = "hybrid", depth: int = 10) -> list[QuestionResult]:
@@ -101,6 +104,7 @@ class Summary:
     answered_found: float | None  # share of answerable questions with found=True
     p50_ms: float
     p95_ms: float
+    source_at1: float = 0.0  # share of answerable questions whose first passage is from a gold source
 
 
 def summarize(results: list[QuestionResult]) -> Summary:
@@ -116,4 +120,36 @@ def summarize(results: list[QuestionResult]) -> Summary:
         mrr=mean([r.reciprocal_rank(10) for r in answerable]),
         abstention=mean([0.0 if r.found else 1.0 for r in unanswerable]) if unanswerable else None,
         answered_found=mean([1.0 if r.found else 0.0 for r in answerable]) if answerable else None,
-        p50_ms=statistics.median(times), p95_ms=p95)
+        p50_ms=statistics.median(times), p95_ms=p95,
+        source_at1=mean([1.0 if r.source_rank == 1 else 0.0 for r in answerable]))
+
+
+def summarize_by_kind(results: list[QuestionResult]) -> dict[str, Summary]:
+    kinds = sorted({r.kind for r in results})
+    out = {kind: summarize([r for r in results if r.kind == kind]) for kind in kinds}
+    out["all"] = summarize(results)
+    return out
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def format_table(by_kind: dict[str, Summary]) -> str:
+    """A Markdown table: one row per question kind, then ``all``."""
+    head = "| kind | n | R@1 | R@3 | R@5 | R@10 | S@5 | MRR@10 | src@1 | abstain | found | p50 ms | p95 ms |"
+    lines = [head, "|" + "---|" * 13]
+    for kind, s in by_kind.items():
+        answerable = s.answered_found is not None
+        lines.append(
+            f"| {kind} | {s.n} | " + " | ".join(_pct(s.recall[k]) if answerable else "–" for k in KS)
+            + f" | {_pct(s.success[5]) if answerable else '–'} | {s.mrr:.3f} | "
+            f"{_pct(s.source_at1) if answerable else '–'} | {_pct(s.abstention)} | "
+            f"{_pct(s.answered_found)} | {s.p50_ms:.0f} | {s.p95_ms:.0f} |")
+    return "\n".join(lines)
+
+
+def summary_json(by_kind: dict[str, Summary]) -> dict[str, object]:
+    from dataclasses import asdict
+
+    return {kind: asdict(s) for kind, s in by_kind.items()}

@@ -16,17 +16,12 @@ from .config import Settings
 from .embedding import Embedder
 from .index_dir import OpenIndex
 from .answer import informative_terms
+from .query import QueryScope, asks_quantity, query_scope
 from .vntext import fold, quantity_phrases
 
-COUNT_BONUS = 0.2
-_QUANTITY_CUES = ("bao nhieu", "so luong", "how many", "number of", "may ", "tong so")
-
-
-def asks_quantity(question: str) -> bool:
-    """Whether the question asks for a count ("bao nhiêu", "số lượng", "how many")."""
-    folded = " " + " ".join(fold(question).split()) + " "
-    return any(f" {cue.strip()} " in folded for cue in _QUANTITY_CUES)
-
+COUNT_BONUS = 0.2   # a "how many" question: passages stating a count of the asked thing
+SCOPE_BONUS = 0.3   # per satisfied constraint: document about the named place / from the named year
+RERANK_DEPTH = 30
 MODES = ("hybrid", "lexical", "dense")
 
 
@@ -60,6 +55,13 @@ class HybridRetriever:
         chunk_doc = dict(index.store.db.execute("SELECT id, doc_id FROM chunks"))
         self.row_doc = np.array([chunk_doc[int(c)] for c in index.chunk_ids], dtype=np.int64)
         self.documents = {d.id: d for d in index.store.documents(with_text=False)}
+        self.doc_places = {d.id: fold(" ".join([*d.meta.districts, d.meta.province, d.meta.issuer]))
+                           for d in self.documents.values()}
+        self.known_places = {fold(name) for d in self.documents.values()
+                             for name in (*d.meta.districts, d.meta.province) if name and len(name) > 3}
+
+    def scope(self, query: str) -> QueryScope:
+        return query_scope(query, self.known_places)
 
     def allowed_rows(self, filters: Filters) -> np.ndarray | None:
         if filters.is_empty():
@@ -110,22 +112,37 @@ class HybridRetriever:
                 dense_rank[int(row)] = r
                 dense_score[int(row)] = float(s)
         fused = self._fuse(mode, lex_rank, lex_score, dense_rank, dense_score)
-        if asks_quantity(query) and fused:
-            self._boost_counts(query, fused)
+        if fused and mode == "hybrid":
+            self._rerank(query, fused)
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return [Hit(int(self.index.chunk_ids[row]), int(self.row_doc[row]), score,
                     lex_rank.get(row), dense_rank.get(row)) for row, score in best]
 
-    def _boost_counts(self, query: str, fused: dict[int, float], depth: int = 30) -> None:
-        """A "how many" question prefers passages that state a count of what it asks about."""
-        units = {t.split("_")[0] for t in informative_terms(query)}
-        top = sorted(fused, key=lambda row: -fused[row])[:depth]
-        bonus = COUNT_BONUS * max(fused.values())
-        chunks = self.index.store.chunks_by_id([int(self.index.chunk_ids[row]) for row in top])
+    def _rerank(self, query: str, fused: dict[int, float]) -> None:
+        """Adjust the top of the fused ranking with what the question says about itself:
+        a named place or year prefers documents about it; "how many" prefers passages stating a count."""
+        scope = self.scope(query)
+        counting = asks_quantity(query)
+        if scope.is_empty() and not counting:
+            return
+        top = sorted(fused, key=lambda row: -fused[row])[:RERANK_DEPTH]
+        scale = max(fused.values())
+        chunks = {}
+        if counting:
+            units = set(informative_terms(query))
+            chunks = self.index.store.chunks_by_id([int(self.index.chunk_ids[row]) for row in top])
         for row in top:
-            chunk = chunks[int(self.index.chunk_ids[row])]
-            if any(phrase.split(" ", 1)[1] in units for phrase in quantity_phrases(chunk.text)):
-                fused[row] += bonus
+            doc_id = int(self.row_doc[row])
+            bonus = 0.0
+            if scope.places and all(p in self.doc_places[doc_id] for p in scope.places):
+                bonus += SCOPE_BONUS
+            if scope.years and self.documents[doc_id].meta.year in scope.years:
+                bonus += SCOPE_BONUS
+            if counting:
+                chunk = chunks[int(self.index.chunk_ids[row])]
+                if any(phrase.split(" ", 1)[1] in units for phrase in quantity_phrases(chunk.text)):
+                    bonus += COUNT_BONUS
+            fused[row] += bonus * scale
 
     def _fuse(self, mode: str, lex_rank: dict[int, int], lex_score: dict[int, float],
               dense_rank: dict[int, int], dense_score: dict[int, float]) -> dict[int, float]:
