@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .vntext import fold, split_sentences, syllables
+from .vntext import fold, quantity_phrases, split_sentences, syllables
 
 STOPWORDS = set("""
 nhung nao co bao nhieu cua va cac la duoc cho ve trong voi gi khong da den tu nay do thi tai theo nhu
@@ -83,20 +83,29 @@ def coverage(terms: list[str], weights: dict[str, float], text: str) -> float:
     return sum(weights.get(t, 1.0) for t in terms if t in present) / total if total else 0.0
 
 
-def best_sentences(text: str, terms: list[str], weights: dict[str, float], limit: int = 2) -> list[tuple[int, int]]:
-    """Spans of the sentences of ``text`` that share the most weighted question terms."""
+def best_sentences(text: str, terms: list[str], weights: dict[str, float], limit: int = 2,
+                   quantities: set[str] | None = None) -> list[tuple[int, int]]:
+    """Spans of the sentences of ``text`` that best match the question, best first.
+
+    A sentence scores the IDF weight of the question terms it holds, plus the weight of
+    each question bigram it holds in order, plus a large bonus per quantity the question
+    names (``4 sao``) that the sentence states.
+    """
     scored = []
-    bigrams = {f"{a} {b}" for a, b in zip(terms, terms[1:])}
+    bigrams = list(zip(terms, terms[1:]))
+    top_weight = max(weights.values(), default=1.0)
     for start, end in split_sentences(text):
         sentence = text[start:end]
         present = _terms(sentence)
-        folded = " ".join(fold(s) for s in syllables(sentence))
+        folded = " " + " ".join(fold(s) for s in syllables(sentence)) + " "
         score = sum(weights.get(t, 1.0) for t in terms if t in present)
-        score += 0.5 * sum(1 for b in bigrams if b in folded)
+        score += sum(min(weights.get(a, 1.0), weights.get(b, 1.0)) for a, b in bigrams if f" {a} {b} " in folded)
+        if quantities:
+            score += 2 * top_weight * len(quantities & quantity_phrases(sentence))
         if score > 0:
             scored.append((score, start, end))
     scored.sort(key=lambda x: (-x[0], x[1]))
-    return sorted((s, e) for _, s, e in scored[:limit])
+    return [(s, e) for _, s, e in scored[:limit]]
 
 
 def compose_answer(question: str, passages: list[Passage], found: bool, quotes: int = 3) -> str:
@@ -104,11 +113,14 @@ def compose_answer(question: str, passages: list[Passage], found: bool, quotes: 
     if not found or not passages:
         return ("Không tìm thấy thông tin trả lời câu hỏi này trong kho báo cáo đã lập chỉ mục. "
                 "(No passage in the indexed reports answers this question.)")
+    wanted = quantity_phrases(question)
     lines = []
     for p in passages[:quotes]:
         if not p.highlights:
             continue
         s, e = p.highlights[0]
+        if wanted and not wanted <= quantity_phrases(p.text[s:e]):
+            continue  # the question asks about "4 sao": quote only sentences that state it
         quote = " ".join(p.text[s:e].split())
         who = p.issuer or p.source
         lines.append(f"- Theo {who}{' (' + p.date + ')' if p.date else ''}: “{quote}” [{p.rank}]")

@@ -75,7 +75,7 @@ class Searcher:
                 section=" › ".join(chunk.section_path), text=chunk.text, score=round(hit.score, 6),
                 citation=format_citation(doc.meta, chunk.section_path, chunk.page, chunk.page_end, doc.path),
                 chunk_id=chunk.id, doc_id=doc.id, start=chunk.start, end=chunk.end,
-                highlights=best_sentences(chunk.text, terms, weights), issuer=doc.meta.issuer,
+                highlights=best_sentences(chunk.text, terms, weights, quantities=quantity_phrases(question)), issuer=doc.meta.issuer,
                 number=doc.meta.number, date=format_date(doc.meta), doc_type=doc.meta.doc_type,
                 province=doc.meta.province, districts=list(doc.meta.districts), year=doc.meta.year,
                 also_in=self._alternates.get(doc.id, [])))

@@ -31,7 +31,7 @@ def render_answer(answer: Answer) -> str:
     for p in answer.passages:
         text = p.text
         marked, last = [], 0
-        for s, e in p.highlights:
+        for s, e in sorted(p.highlights):
             marked.append(html.escape(text[last:s]))
             marked.append(f"<mark>{html.escape(text[s:e])}</mark>")
             last = e
