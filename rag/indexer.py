@@ -127,6 +127,14 @@ class Ingestor:
         previous = None if rebuild else current_generation(self.index_dir)
         prev_manifest = Manifest.read(previous) if previous else None
         model_name = self.settings.model or (prev_manifest.model["name"] if prev_manifest else None)
+        if previous is not None and prev_manifest is not None and ModelSpec.from_name(model_name).name == prev_manifest.model["name"]:
+            unchanged, skipped = self._nothing_changed(previous, paths)
+            if unchanged is not None:  # every file as indexed: no model load, no new generation
+                report.unchanged, report.skipped = unchanged, skipped
+                report.n_documents, report.n_chunks = prev_manifest.n_documents, prev_manifest.n_chunks
+                report.generation = previous.name
+                report.seconds = time.perf_counter() - started
+                return report
         embedder = self.embedder(ModelSpec.from_name(model_name).name)
         chunk_tokens = self.settings.chunk_tokens or min(384, embedder.max_tokens - self.settings.context_tokens - 4)
         chunker_settings = ChunkerSettings(chunk_tokens, min(self.settings.overlap_tokens, chunk_tokens // 4))
@@ -168,6 +176,34 @@ class Ingestor:
                                      "rebuild it with `rag ingest --rebuild` to apply the new settings")
 
     @staticmethod
+    def _nothing_changed(previous: Path, paths: list[Path]) -> tuple[int | None, list[SkippedFile]]:
+        """(number of files, skips) when every file under ``paths`` is indexed as it is; (None, []) otherwise."""
+        files, skipped = discover(paths)
+        n_discover_skips = len(skipped)
+        store = Store(previous / "meta.sqlite", readonly=True)
+        try:
+            known = {p: h for p, (_, h) in store.documents_by_path().items()}
+            known_skips = store.skipped_by_path()
+        finally:
+            store.close()
+        seen = set()
+        for path in files:
+            key = _display_path(path)
+            seen.add(key)
+            try:
+                content_hash = _hash_file(path)[0]
+            except OSError:
+                return None, []
+            if key in known_skips and known_skips[key][0] == content_hash:
+                skipped.append(SkippedFile(key, known_skips[key][1]))
+            elif known.get(key) != content_hash:
+                return None, []
+        roots = [_display_path(Path(p)) for p in paths if Path(p).is_dir()]
+        if any(k not in seen and any(k.startswith(r.rstrip("/") + "/") for r in roots) for k in known):
+            return None, []
+        return len(files) - (len(skipped) - n_discover_skips), skipped
+
+    @staticmethod
     def _open_store(previous: Path | None, tmp: Path) -> Store:
         target = tmp / "meta.sqlite"
         if previous is not None:
@@ -184,6 +220,7 @@ class Ingestor:
         files, skipped = discover(paths)
         report.skipped.extend(skipped)
         known = store.documents_by_path()
+        known_skips = store.skipped_by_path()
         seen: set[str] = set()
         for n, path in enumerate(files, start=1):
             self.progress("read", n, len(files))
@@ -197,16 +234,21 @@ class Ingestor:
             if key in known and known[key][1] == content_hash:
                 report.unchanged += 1
                 continue
+            if key in known_skips and known_skips[key][0] == content_hash:
+                report.skipped.append(SkippedFile(key, known_skips[key][1]))  # unchanged, still unreadable
+                continue
             try:
                 doc = load_document(path)
             except UnreadableFileError as exc:
                 report.skipped.append(SkippedFile(key, exc.reason))
+                store.record_skip(key, content_hash, exc.reason)
                 if key in known:  # the file changed into something unreadable: drop the stale copy
                     store.delete_document(known[key][0])
                     report.removed.append(key)
                 continue
             if key in known:
                 store.delete_document(known[key][0])
+            store.clear_skip(key)
             meta = extract_metadata(doc.text)
             chunks = chunker.chunk(doc)
             contexts = [document_context(meta, c.section_path) for c in chunks]
@@ -222,6 +264,9 @@ class Ingestor:
                 if not Path(key).exists():
                     store.delete_document(doc_id)
                     report.removed.append(key)
+        for key in known_skips:
+            if key not in seen and not Path(key).exists():
+                store.clear_skip(key)
 
     def _embed_text(self, embedder: Embedder, context: str, text: str) -> str:
         return embedder.truncate_to_tokens(context, self.settings.context_tokens) + "\n" + text

@@ -14,7 +14,14 @@ import numpy as np
 
 from .vntext import lexical_tokens
 
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def _bm25s():
+    """Import bm25s and keep its debug chatter ("Building index from tokens") off stderr."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 class LexicalIndex:
@@ -26,9 +33,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: list[str], scheme: str) -> "LexicalIndex":
-        import bm25s
-
-        bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        bm25 = _bm25s().BM25(k1=1.2, b=0.75)
         bm25.index([lexical_tokens(t, scheme) or [""] for t in texts] or [[""]], show_progress=False)
         return cls(bm25, scheme)
 
@@ -37,9 +42,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path, scheme: str, mmap: bool = True) -> "LexicalIndex":
-        import bm25s
-
-        return cls(bm25s.BM25.load(str(directory), mmap=mmap, show_progress=False), scheme)
+        return cls(_bm25s().BM25.load(str(directory), mmap=mmap, show_progress=False), scheme)
 
     def query_tokens(self, query: str) -> list[str]:
         vocab = self.bm25.vocab_dict

@@ -48,6 +48,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX chunks_doc ON chunks(doc_id);
     CREATE INDEX documents_canonical ON documents(canonical_id);
     """,
+    """
+    CREATE TABLE skipped_files (
+        path TEXT PRIMARY KEY,
+        content_hash TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -130,6 +137,22 @@ class Store:
     def delete_document(self, doc_id: int) -> None:
         self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+    def record_skip(self, path: str, content_hash: str, reason: str) -> None:
+        """Remember an unreadable file so an unchanged copy is not read again."""
+        self.db.execute("INSERT OR REPLACE INTO skipped_files (path, content_hash, reason) VALUES (?,?,?)",
+                        (path, content_hash, reason))
+
+    def clear_skip(self, path: str) -> None:
+        self.db.execute("DELETE FROM skipped_files WHERE path = ?", (path,))
+
+    def skipped_by_path(self) -> dict[str, tuple[str, str]]:
+        """path -> (content hash, reason) of files skipped as unreadable."""
+        try:
+            rows = self.db.execute("SELECT path, content_hash, reason FROM skipped_files").fetchall()
+        except sqlite3.OperationalError:  # an index from before migration 2, opened read-only
+            return {}
+        return {p: (h, r) for p, h, r in rows}
 
     def set_canonical(self, mapping: dict[int, int]) -> None:
         self.db.executemany("UPDATE documents SET canonical_id = ? WHERE id = ?",

@@ -204,3 +204,21 @@ def test_filters_narrow_results(txt_searcher):
     ]:
         answer = txt_searcher.ask("sản phẩm OCOP", top_k=10, filters=filters)
         assert answer.passages and all(check(p) for p in answer.passages), filters
+
+
+def test_unchanged_archive_is_not_rebuilt_and_bad_files_not_reread(tmp_path, embedder, settings, monkeypatch):
+    corpus = _copy(tmp_path / "c", stems=TWO[:1])
+    (corpus / "scan.pdf").write_bytes(b"%PDF-1.4 not really")
+    index = tmp_path / "i"
+    first = ingest([corpus], index, settings=settings, embedder=embedder)
+    assert len(first.skipped) == 1
+    import rag.indexer as indexer_module
+
+    def must_not_load(path):
+        raise AssertionError(f"{path} was read again")
+
+    monkeypatch.setattr(indexer_module, "load_document", must_not_load)
+    again = ingest([corpus], index, settings=settings, embedder=embedder)
+    assert again.generation == first.generation  # nothing changed: no new generation
+    assert again.unchanged == 1 and [Path(s.path).name for s in again.skipped] == ["scan.pdf"]
+    assert "corrupt" in again.skipped[0].reason
