@@ -22,8 +22,8 @@ class Settings:
     overlap_tokens: int = 24
     context_tokens: int = 48          # budget for the document context embedded with each chunk
     lexical_scheme: str = "syllable+bigram"
-    fusion: str = "weighted"          # "weighted" (min-max normalised scores) or "rrf"
-    dense_weight: float = 0.2         # weight of the dense ranking in the fusion (lexical gets 1 - w)
+    fusion: str = "rrf"               # "rrf" (reciprocal rank) or "weighted" (min-max normalised scores)
+    dense_weight: float = 0.1         # weight of the dense ranking in the fusion (lexical gets 1 - w)
     rrf_k: int = 60
     candidates: int = 100             # per-retriever candidates before fusion
     batch_size: int = 32
