@@ -53,16 +53,45 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class AnswerRow:
+    """One administrative unit of a list answer, with the passage that says so."""
+
+    unit: str
+    province: str
+    value: int
+    year: int | None
+    passage: int  # 1-based rank of the supporting passage in ``Answer.passages``
+    source: str
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
     found: bool
     passages: list[Passage]
     filters: dict[str, object] = field(default_factory=dict)
+    rows: list[AnswerRow] | None = None  # list questions only
 
     def to_json(self) -> dict[str, object]:
-        return {"question": self.question, "answer": self.answer, "found": self.found,
-                "filters": self.filters, "passages": [p.to_json() for p in self.passages]}
+        data: dict[str, object] = {"question": self.question, "answer": self.answer, "found": self.found,
+                                   "filters": self.filters, "passages": [p.to_json() for p in self.passages]}
+        if self.rows is not None:
+            data["rows"] = [asdict(r) for r in self.rows]
+        return data
+
+
+def compose_list_answer(rows: list[AnswerRow], what: str, count_units: bool) -> str:
+    """``2 huyện: Bình Liêu (Quảng Ninh, 2023): 1 [1]; Ba Chẽ (Quảng Ninh, 2023): 5 [2]``."""
+    if not rows:
+        return ("Không tìm thấy huyện nào trong kho báo cáo thỏa mãn điều kiện này. "
+                "(No report in the archive states this for any district.)")
+    units = {fold(r.unit) for r in rows}
+    lines = [f"{len(units)} huyện có {what}:" if not count_units else f"Có {len(units)} huyện có {what}:"]
+    for r in rows:
+        where = ", ".join(str(x) for x in (r.province, r.year) if x)
+        lines.append(f"- {r.unit}{' (' + where + ')' if where else ''}: {r.value} [{r.passage}]")
+    return "\n".join(lines)
 
 
 def informative_terms(question: str) -> list[str]:

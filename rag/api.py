@@ -6,7 +6,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
-from .answer import Answer, Passage, best_sentences, compose_answer, coverage, informative_terms
+from .answer import (Answer, AnswerRow, Passage, best_sentences, compose_answer, compose_list_answer, coverage,
+                     informative_terms)
+from .listing import ListAnswerer
 from .citation import format_citation, format_date
 from .config import Settings, load_settings
 from .embedding import Embedder, ModelSpec
@@ -34,6 +36,7 @@ class Searcher:
         self.embedder = embedder
         self.settings = settings
         self.retriever = HybridRetriever(index, embedder, settings)
+        self.lister = ListAnswerer(self.retriever)
         self._alternates = self._format_alternates()
 
     @classmethod
@@ -57,32 +60,60 @@ class Searcher:
                 out.setdefault(doc.canonical_id, []).append(doc.path)
         return out
 
-    def ask(self, question: str, top_k: int = 5, filters: Filters | None = None, mode: str = "hybrid") -> Answer:
+    def ask(self, question: str, top_k: int = 5, filters: Filters | None = None, mode: str = "hybrid",
+            list_questions: bool = True) -> Answer:
+        """Answer ``question``: top-k cited passages, or for a list question ("Những huyện nào có ...?")
+        one row per district over the whole (filtered) archive."""
         question = " ".join(question.split())
         filters = filters or Filters()
+        if list_questions:
+            query = self.lister.parse(question)
+            if query is not None:
+                return self._list_answer(question, query, filters)
         hits = self.retriever.search(question, k=top_k, filters=filters, mode=mode)
-        chunks = self.index.store.chunks_by_id([h.chunk_id for h in hits])
         terms = informative_terms(question)
         weights = {t: max(self.index.lexical.idf(t), 0.1) for t in terms}
+        passages, best_coverage = self._passages([(h.chunk_id, h.score) for h in hits], question, terms, weights)
+        found = (bool(passages) and best_coverage >= FOUND_COVERAGE and self._scope_covered(question, passages)
+                 and _quantities_covered(question, passages))
+        return Answer(question, compose_answer(question, passages, found), found, passages,
+                      {k: v for k, v in asdict(filters).items() if v})
+
+    def _list_answer(self, question: str, query, filters: Filters) -> Answer:
+        rows = self.lister.rows(query, self.retriever.allowed_rows(filters))
+        order: dict[int, int] = {}
+        for row in rows:
+            order.setdefault(row.chunk_id, len(order) + 1)
+        terms = informative_terms(question)
+        weights = {t: max(self.index.lexical.idf(t), 0.1) for t in terms}
+        scored = [(cid, 1.0) for cid in order]
+        if not rows:  # nothing matches: show the closest passages for reading, and say so
+            scored = [(h.chunk_id, h.score) for h in self.retriever.search(question, k=5, filters=filters)]
+        passages, _ = self._passages(scored, question, terms, weights)
+        answer_rows = [AnswerRow(r.unit, r.province, r.value, r.year, order[r.chunk_id], r.source) for r in rows]
+        what = _condition_text(question)
+        return Answer(question, compose_list_answer(answer_rows, what, query.count_units), bool(rows), passages,
+                      {k: v for k, v in asdict(filters).items() if v}, rows=answer_rows)
+
+    def _passages(self, scored: list[tuple[int, float]], question: str, terms: list[str],
+                  weights: dict[str, float]) -> tuple[list[Passage], float]:
+        chunks = self.index.store.chunks_by_id([cid for cid, _ in scored])
         passages: list[Passage] = []
         best_coverage = 0.0
-        for rank, hit in enumerate(hits, start=1):
-            chunk = chunks[hit.chunk_id]
-            doc = self.retriever.documents[hit.doc_id]
+        for rank, (cid, score) in enumerate(scored, start=1):
+            chunk = chunks[cid]
+            doc = self.retriever.documents[chunk.doc_id]
             best_coverage = max(best_coverage, coverage(terms, weights, chunk.context + " " + chunk.text))
             passages.append(Passage(
                 rank=rank, source=doc.path, page=chunk.page, page_end=chunk.page_end,
-                section=" › ".join(chunk.section_path), text=chunk.text, score=round(hit.score, 6),
+                section=" › ".join(chunk.section_path), text=chunk.text, score=round(score, 6),
                 citation=format_citation(doc.meta, chunk.section_path, chunk.page, chunk.page_end, doc.path),
                 chunk_id=chunk.id, doc_id=doc.id, start=chunk.start, end=chunk.end,
                 highlights=best_sentences(chunk.text, terms, weights, quantities=quantity_phrases(question)), issuer=doc.meta.issuer,
                 number=doc.meta.number, date=format_date(doc.meta), doc_type=doc.meta.doc_type,
                 province=doc.meta.province, districts=list(doc.meta.districts), year=doc.meta.year,
                 also_in=self._alternates.get(doc.id, [])))
-        found = (bool(passages) and best_coverage >= FOUND_COVERAGE and self._scope_covered(question, passages)
-                 and _quantities_covered(question, passages))
-        return Answer(question, compose_answer(question, passages, found), found, passages,
-                      {k: v for k, v in asdict(filters).items() if v})
+        return passages, best_coverage
 
     def _scope_covered(self, question: str, passages: list[Passage]) -> bool:
         """A question naming a place or a year is answered only by a passage about that place and year."""
@@ -102,3 +133,11 @@ def _quantities_covered(question: str, passages: list[Passage]) -> bool:
     """A question about "5 sao" is answered only by a passage that states "5 sao"."""
     wanted = quantity_phrases(question)
     return not wanted or any(wanted <= quantity_phrases(p.text) for p in passages)
+
+
+def _condition_text(question: str) -> str:
+    """The condition of a list question as the user wrote it: "sản phẩm OCOP 4 sao"."""
+    import re
+
+    m = re.search(r"\b(?:có|đạt|have|has|had)\s+(.+?)[?.!]*$", question, re.IGNORECASE)
+    return m.group(1) if m else question.rstrip("?")

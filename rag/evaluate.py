@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .answer import Answer
 from .retrieval import Filters
-from .vntext import collapse_whitespace
+from .vntext import collapse_whitespace, match_key
 
 KS = (1, 3, 5, 10)
 
@@ -57,6 +57,18 @@ class QuestionResult:
     seconds: float
     returned: list[str] = field(default_factory=list)  # citations, for failure reports
     source_rank: int | None = None  # rank of the first passage from one of the gold sources
+    expected_units: list[str] | None = None  # list questions: the gold answer (district names)
+    returned_units: list[str] | None = None  # list questions: the units of the answer's rows
+
+    def unit_precision_recall(self) -> tuple[float, float] | None:
+        """Set precision and recall of the named districts (accent-folded), for list questions."""
+        if self.expected_units is None or self.returned_units is None:
+            return None
+        expected = {match_key(u) for u in self.expected_units}
+        returned = {match_key(u) for u in self.returned_units}
+        precision = len(expected & returned) / len(returned) if returned else (1.0 if not expected else 0.0)
+        recall = len(expected & returned) / len(expected) if expected else 1.0
+        return precision, recall
 
     @property
     def answerable(self) -> bool:
@@ -81,8 +93,9 @@ def score_answer(q: GoldQuestion, answer: Answer, seconds: float) -> QuestionRes
         ranks.append(next((i for i, t in enumerate(texts, start=1) if target in t), None))
     stems = [Path(p.source).stem for p in answer.passages]
     source_rank = next((i for i, s in enumerate(stems, start=1) if s in q.sources), None)
+    returned_units = [r.unit for r in answer.rows] if answer.rows is not None else ([] if q.answer is not None else None)
     return QuestionResult(q.id, q.kind, q.question, ranks, answer.found, seconds,
-                          [p.citation for p in answer.passages], source_rank)
+                          [p.citation for p in answer.passages], source_rank, q.answer, returned_units)
 
 
 def run_gold(searcher, questions: list[GoldQuestion], mode: str = "hybrid", depth: int = 10) -> list[QuestionResult]:
@@ -105,6 +118,8 @@ class Summary:
     p50_ms: float
     p95_ms: float
     source_at1: float = 0.0  # share of answerable questions whose first passage is from a gold source
+    list_precision: float | None = None  # mean set precision of named districts (list questions)
+    list_recall: float | None = None
 
 
 def summarize(results: list[QuestionResult]) -> Summary:
@@ -112,6 +127,7 @@ def summarize(results: list[QuestionResult]) -> Summary:
     unanswerable = [r for r in results if not r.answerable]
     mean = lambda xs: sum(xs) / len(xs) if xs else 0.0  # noqa: E731
     times = sorted(r.seconds * 1000 for r in results) or [0.0]
+    lists = [pr for r in results if (pr := r.unit_precision_recall()) is not None]
     p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
     return Summary(
         n=len(results),
@@ -121,7 +137,9 @@ def summarize(results: list[QuestionResult]) -> Summary:
         abstention=mean([0.0 if r.found else 1.0 for r in unanswerable]) if unanswerable else None,
         answered_found=mean([1.0 if r.found else 0.0 for r in answerable]) if answerable else None,
         p50_ms=statistics.median(times), p95_ms=p95,
-        source_at1=mean([1.0 if r.source_rank == 1 else 0.0 for r in answerable]))
+        source_at1=mean([1.0 if r.source_rank == 1 else 0.0 for r in answerable]),
+        list_precision=mean([pr[0] for pr in lists]) if lists else None,
+        list_recall=mean([pr[1] for pr in lists]) if lists else None)
 
 
 def summarize_by_kind(results: list[QuestionResult]) -> dict[str, Summary]:
@@ -137,14 +155,16 @@ def _pct(x: float | None) -> str:
 
 def format_table(by_kind: dict[str, Summary]) -> str:
     """A Markdown table: one row per question kind, then ``all``."""
-    head = "| kind | n | R@1 | R@3 | R@5 | R@10 | S@5 | MRR@10 | src@1 | abstain | found | p50 ms | p95 ms |"
-    lines = [head, "|" + "---|" * 13]
+    head = ("| kind | n | R@1 | R@3 | R@5 | R@10 | S@5 | MRR@10 | src@1 | list P | list R | abstain | found "
+            "| p50 ms | p95 ms |")
+    lines = [head, "|" + "---|" * 15]
     for kind, s in by_kind.items():
         answerable = s.answered_found is not None
         lines.append(
             f"| {kind} | {s.n} | " + " | ".join(_pct(s.recall[k]) if answerable else "–" for k in KS)
             + f" | {_pct(s.success[5]) if answerable else '–'} | {s.mrr:.3f} | "
-            f"{_pct(s.source_at1) if answerable else '–'} | {_pct(s.abstention)} | "
+            f"{_pct(s.source_at1) if answerable else '–'} | {_pct(s.list_precision)} | {_pct(s.list_recall)} | "
+            f"{_pct(s.abstention)} | "
             f"{_pct(s.answered_found)} | {s.p50_ms:.0f} | {s.p95_ms:.0f} |")
     return "\n".join(lines)
 

@@ -1,5 +1,9 @@
 """Loading: turn a PDF, DOCX, HTML, Markdown or text file into NFC text with page spans.
 
+PDF pages without a usable text layer but with an image (scans) are read by OCR
+(``rag.ocr``: Tesseract, Vietnamese model); the document then lists them in
+``ocr_pages`` with their mean word confidence in ``ocr_confidence``.
+
 Each loader returns a ``LoadedDocument``; anything that cannot be read raises
 ``UnreadableFileError`` naming the file and the reason, so ingest can skip it
 and go on with the rest.
@@ -12,8 +16,11 @@ import statistics
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .errors import UnreadableFileError
+from .ocr import INSTALL_COMMAND, OcrConfidence, OcrSettings, ocr_pdf, ocr_unavailable
+from .ocr import low_confidence as _low_confidence
 from .vntext import nfc
 
 SUPPORTED_SUFFIXES = {".pdf": "pdf", ".docx": "docx", ".txt": "txt", ".md": "md",
@@ -22,6 +29,7 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_PDF_PAGES = 3000
 MAX_DOCX_UNCOMPRESSED = 300 * 1024 * 1024
 MAX_TEXT_CHARS = 20_000_000
+MIN_TEXT_LAYER_CHARS = 20  # a PDF page with fewer letters/digits in its text layer (and an image) is OCRed
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,13 @@ class LoadedDocument:
     format: str
     text: str
     pages: tuple[PageSpan, ...] = ()
+    ocr_pages: tuple[int, ...] = ()                  # pages whose text comes from OCR
+    ocr_confidence: tuple[OcrConfidence, ...] = ()   # one record per OCR page: mean word confidence 0-100
+    unread_pages: tuple[int, ...] = ()               # image pages left out (OCR unavailable or failed)
+
+    def low_confidence_pages(self, threshold: float | None = None) -> tuple[OcrConfidence, ...]:
+        """OCR pages whose mean word confidence is below ``threshold`` (default ``RAG_OCR_MIN_CONFIDENCE``, 70)."""
+        return _low_confidence(self.ocr_confidence, threshold)
 
     def page_at(self, offset: int) -> int | None:
         """The page holding character ``offset``, or None for formats without pages."""
@@ -53,11 +68,14 @@ def file_format(path: Path) -> str | None:
     return SUPPORTED_SUFFIXES.get(path.suffix.lower())
 
 
-def load_document(path: Path) -> LoadedDocument:
+def load_document(path: Path, *, ocr: OcrSettings | None = None,
+                  progress: Callable[[str, int, int], None] | None = None) -> LoadedDocument:
     """Read ``path`` into a ``LoadedDocument``.
 
-    Raises ``UnreadableFileError`` for unsupported, empty, corrupt, encrypted,
-    image-only, oversized or undecodable files.
+    Scanned PDF pages are OCRed with ``ocr`` settings (default: ``OcrSettings.from_env()``);
+    ``progress("ocr", pages_done, pages_total)`` reports on that. Raises ``UnreadableFileError``
+    for unsupported, empty, corrupt, encrypted, oversized or undecodable files, and for
+    image-only PDFs when OCR is unavailable (the reason says what to install).
     """
     path = Path(path)
     fmt = file_format(path)
@@ -75,7 +93,7 @@ def load_document(path: Path) -> LoadedDocument:
     loader = {"pdf": _load_pdf, "docx": _load_docx, "txt": _load_text, "md": _load_text,
               "html": _load_html}[fmt]
     try:
-        doc = loader(path)
+        doc = _load_pdf(path, ocr, progress) if fmt == "pdf" else loader(path)
     except UnreadableFileError:
         raise
     except MemoryError as exc:
@@ -202,7 +220,8 @@ def _docx_paragraph_text(p_element) -> str:
 
 # ---------------------------------------------------------------- PDF
 
-def _load_pdf(path: Path) -> LoadedDocument:
+def _load_pdf(path: Path, ocr: OcrSettings | None = None,
+              progress: Callable[[str, int, int], None] | None = None) -> LoadedDocument:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -226,10 +245,56 @@ def _load_pdf(path: Path) -> LoadedDocument:
     if n_pages > MAX_PDF_PAGES:
         raise UnreadableFileError(path, f"PDF has {n_pages} pages (limit {MAX_PDF_PAGES}); refused")
     page_lines: list[list[str]] = []
-    for page in reader.pages:
+    scanned: list[int] = []
+    for number, page in enumerate(reader.pages, start=1):
         raw = page.extract_text() or ""
         page_lines.append([line.strip() for line in nfc(raw).split("\n")])
-    return _join_pdf_pages(path, page_lines)
+        if _word_chars(raw) < MIN_TEXT_LAYER_CHARS and _has_images(page):
+            scanned.append(number)
+    if not scanned:
+        return _join_pdf_pages(path, page_lines)
+    return _ocr_scanned_pages(path, page_lines, scanned, ocr or OcrSettings.from_env(), progress)
+
+
+def _word_chars(text: str) -> int:
+    return len(re.sub(r"\W", "", text))
+
+
+def _has_images(page) -> bool:
+    try:
+        return len(page.images) > 0
+    except Exception:  # noqa: BLE001 - unparsable resources: let OCR look at the page
+        return True
+
+
+def _ocr_scanned_pages(path: Path, page_lines: list[list[str]], scanned: list[int], settings: OcrSettings,
+                       progress: Callable[[str, int, int], None] | None) -> LoadedDocument:
+    """Replace the (empty) text layer of the ``scanned`` pages by their OCR text, normalised like the rest."""
+    has_text_layer = any(line for lines in page_lines for line in lines)
+    reason = ocr_unavailable(settings.lang) if settings.enabled else "OCR is turned off (RAG_OCR=0)"
+    if reason is not None:
+        if not has_text_layer:
+            raise UnreadableFileError(path, f"image-only PDF (no text layer); {reason}", INSTALL_COMMAND)
+        doc = _join_pdf_pages(path, page_lines)
+        return LoadedDocument(doc.path, doc.format, doc.text, doc.pages, unread_pages=tuple(scanned))
+    results = ocr_pdf(path, scanned, settings, progress)
+    ocr_pages: list[int] = []
+    confidences: list[OcrConfidence] = []
+    for number in scanned:
+        result = results.get(number)
+        if result is None:
+            continue
+        lines = [" ".join(nfc(line).split()) for line in result.lines]
+        if _word_chars("".join(lines)) > _word_chars("".join(page_lines[number - 1])):
+            page_lines[number - 1] = lines
+            ocr_pages.append(number)
+            confidences.append(OcrConfidence(number, result.confidence, result.words))
+    if not any(line for lines in page_lines for line in lines):
+        raise UnreadableFileError(path, f"no text found (image-only PDF; OCR of {len(scanned)} page(s) found no words)")
+    doc = _join_pdf_pages(path, page_lines)
+    return LoadedDocument(doc.path, doc.format, doc.text, doc.pages, ocr_pages=tuple(ocr_pages),
+                          ocr_confidence=tuple(confidences),
+                          unread_pages=tuple(n for n in scanned if n not in results))
 
 
 _BLOCK_START = re.compile(

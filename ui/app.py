@@ -1,87 +1,332 @@
-"""The Gradio interface: ask a question, read cited passages (Vietnamese labels).
+"""The Gradio interface for staff: ask, read cited passages, open the source, copy for drafting.
 
-It answers through the same library as the CLI (``rag.Searcher``).
+Vietnamese labels throughout. It answers through the same library as the CLI (``rag.Searcher``,
+wrapped by ``ui.service.SearchService``). ``serve`` is what ``rag serve`` and ``make run`` start:
+a FastAPI app holding the Gradio Blocks at ``/`` and one route of our own, ``/nguon/<id>/<file>``,
+that serves the original file of an indexed document (nothing else on disk is reachable: no
+``allowed_paths`` are given to Gradio, whose file route then serves only its own uploads/cache).
+
+Safe by default: binds 127.0.0.1, optional login (``--auth user:pass`` or ``RAG_AUTH``), all report
+text escaped, no flagging, a queue with a concurrency limit, questions cut at 1000 characters.
 """
 
 from __future__ import annotations
 
-import html
+import ipaddress
+import logging
+import os
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
+import uvicorn
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, Response
 
-from rag.api import Searcher
-from rag.answer import Answer
 from rag.config import load_settings
-from rag.errors import RagError
-from rag.retrieval import Filters
+from rag.errors import ConfigError, RagError
+from rag.loading import SUPPORTED_SUFFIXES, decode_text
 
-MAX_QUESTION_CHARS = 1000
+from . import render
+from .export import export_file
+from .service import ALL, MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL, UPLOAD_SUFFIXES, SearchService
+
+log = logging.getLogger("ui")
+
 EXAMPLES = [
     "Những huyện nào có sản phẩm OCOP 4 sao?",
     "quan hoa co bao nhieu san pham ocop",
     "Tỉnh Quảng Trị có bao nhiêu nhãn hiệu tập thể?",
+    "Kế hoạch hoạt động khoa học và công nghệ huyện Thanh Liêm năm 2022",
 ]
+QUEUE_CONCURRENCY = 4
+QUEUE_MAX_SIZE = 64
+STAGES = {"read": "Đọc tệp", "embed": "Tạo vector", "ocr": "Nhận dạng chữ (OCR)"}
+
+HEADER = """
+<div class='rag-header'>
+  <div class='rag-header-title'>📚 Tra cứu báo cáo</div>
+  <div class='rag-header-sub'>Tìm trong kho báo cáo của cơ quan nhà nước — mỗi câu trả lời trích nguyên văn,
+  kèm nguồn để mở và trích dẫn để dán vào văn bản.</div>
+</div>
+"""
+EXTRA_CSS = """
+.rag-header { padding: 6px 2px 2px; }
+.rag-header-title { font-size: 26px; font-weight: 700; color: #1e3a8a; }
+.rag-header-sub { color: #4b5563; font-size: 15px; }
+#rag-results { min-height: 120px; }
+footer { font-size: 12px; }
+"""
+THEME_FONT = ["system-ui", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "Noto Sans", "sans-serif"]
+THEME_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
 
 
-def render_answer(answer: Answer) -> str:
-    """HTML for an answer: the composed text, then one card per passage (all text escaped)."""
-    parts = [f"<div class='answer'><pre style='white-space:pre-wrap'>{html.escape(answer.answer)}</pre></div>"]
-    for p in answer.passages:
-        text = p.text
-        marked, last = [], 0
-        for s, e in sorted(p.highlights):
-            marked.append(html.escape(text[last:s]))
-            marked.append(f"<mark>{html.escape(text[s:e])}</mark>")
-            last = e
-        marked.append(html.escape(text[last:]))
-        parts.append(
-            "<div class='card' style='border:1px solid #ccc;border-radius:8px;padding:10px;margin:8px 0'>"
-            f"<div><b>[{p.rank}]</b> {html.escape(p.citation)}</div>"
-            f"<div style='color:#666;font-size:90%'>Mục: {html.escape(p.section)} · điểm {p.score:.4f}</div>"
-            f"<div style='margin-top:6px'>{''.join(marked)}</div></div>")
-    return "\n".join(parts)
+def _theme() -> gr.themes.Base:
+    # local fonts only: the page must not wait for a font server the office network may not reach
+    return gr.themes.Soft(primary_hue="blue", neutral_hue="slate", font=THEME_FONT, font_mono=THEME_MONO)
 
 
-def build_app(searcher: Searcher | None, load_error: str = "") -> gr.Blocks:
-    def ask(question: str, top_k: float) -> str:
-        question = (question or "").strip()
-        if not question:
-            return "<p>Vui lòng nhập câu hỏi. (Please type a question.)</p>"
-        if searcher is None:
-            return f"<p>Chưa có chỉ mục: {html.escape(load_error)}</p>"
-        note = ""
-        if len(question) > MAX_QUESTION_CHARS:
-            question = question[:MAX_QUESTION_CHARS]
-            note = f"<p>Câu hỏi quá dài, chỉ dùng {MAX_QUESTION_CHARS} ký tự đầu.</p>"
-        try:
-            return note + render_answer(searcher.ask(question, top_k=int(top_k), filters=Filters()))
-        except RagError as exc:
-            return f"<p>Lỗi: {html.escape(str(exc))}</p>"
+def _choices(values: list[str]) -> list[tuple[str, str]]:
+    return [("Tất cả", ALL)] + [(v, v) for v in values]
 
-    with gr.Blocks(title="Tra cứu báo cáo KH&CN") as app:
-        gr.Markdown("# Tra cứu báo cáo\nĐặt câu hỏi bằng tiếng Việt (có hoặc không dấu) hoặc tiếng Anh; "
-                    "kết quả là các đoạn trích kèm trích dẫn nguồn.")
-        question = gr.Textbox(label="Câu hỏi", placeholder="Ví dụ: Những huyện nào có sản phẩm OCOP 4 sao?")
-        top_k = gr.Slider(1, 20, value=5, step=1, label="Số đoạn trích")
-        button = gr.Button("Tìm", variant="primary")
-        output = gr.HTML()
-        gr.Examples(EXAMPLES, inputs=question)
-        question.submit(ask, [question, top_k], output, api_name="ask")
-        button.click(ask, [question, top_k], output, api_name=False)
+
+def build_blocks(service: SearchService) -> gr.Blocks:
+    """The Blocks app: a question tab and a corpus tab."""
+
+    def on_ask(question: str, province: str, district: str, year: str, doc_type: str, top_k: float):
+        result = service.ask(question, province, district, year, doc_type, top_k)
+        if result.answer is None:
+            return (render.message_html(result.message, result.kind), None,
+                    gr.update(choices=[], value=[]), None)
+        notice = render.message_html(result.message, result.kind) if result.message else ""
+        choices = [(f"[{p.rank}] {p.citation}", str(p.rank)) for p in result.answer.passages]
+        return (render.render_answer(result.answer, notice), result.to_json(),
+                gr.update(choices=choices, value=[c[1] for c in choices]), None)
+
+    def api_ask(question: str, province: str = "", district: str = "", year: str = "", doc_type: str = "",
+                top_k: int = 5) -> dict:
+        """Ask the archive. Returns {question, answer, found, filters, passages: [{rank, source, url, page,
+        section, text, score, citation, highlights, issuer, number, date, ...}], message, ok}."""
+        return service.ask(question, province, district, year, doc_type, top_k).to_json()
+
+    def on_export(answer: dict | None, selected: list[str], fmt: str):
+        if not answer or not answer.get("passages"):
+            gr.Warning("Chưa có đoạn trích nào để xuất. Hãy đặt câu hỏi trước.")
+            return None
+        if not selected:
+            gr.Warning("Hãy chọn ít nhất một đoạn trích để xuất.")
+            return None
+        return str(export_file(answer, [int(r) for r in selected], fmt))
+
+    def on_province(province: str):
+        choices = service.filter_choices()
+        districts = choices["district_by_province"].get(province, choices["district"]) if province else \
+            choices["district"]
+        return gr.update(choices=_choices(districts), value=ALL)
+
+    def refresh():
+        choices = service.filter_choices()
+        rows, skipped, summary = service.corpus()
+        docs, chunks = service.stats()
+        welcome = (render.welcome_html(docs, chunks) if service.searcher is not None
+                   else render.message_html(service.load_error or "Chưa có chỉ mục.", "error"))
+        return (render.render_corpus(rows, skipped, summary),
+                gr.update(choices=_choices(choices["province"])),
+                gr.update(choices=_choices(choices["district"])),
+                gr.update(choices=_choices(choices["year"])),
+                gr.update(choices=_choices(choices["doc_type"])),
+                welcome)
+
+    def on_upload(files: list[str] | None, progress=gr.Progress()):
+        paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
+        if not paths:
+            gr.Warning("Hãy chọn tệp báo cáo để tải lên.")
+            return ("Chưa chọn tệp nào.", *refresh()[:-1], None)
+        progress(0, desc="Kiểm tra tệp")
+
+        def report(stage: str, done: int, total: int) -> None:
+            progress((done, total), desc=STAGES.get(stage, stage), unit="tệp" if stage == "read" else "đoạn")
+
+        outcome = service.add_reports([(p, Path(p).name) for p in paths], progress=report)
+        progress(1.0, desc="Mở lại chỉ mục")
+        if outcome.added:
+            gr.Info(f"Đã thêm {len(outcome.added)} báo cáo vào kho.")
+        return (outcome.summary(), *refresh()[:-1], None)
+
+    with gr.Blocks(title="Tra cứu báo cáo", analytics_enabled=False) as blocks:
+        gr.HTML(HEADER, js_on_load=None)
+        answer_state = gr.State(None)
+        with gr.Tabs():
+            with gr.Tab("Hỏi đáp", id="hoi-dap"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=420):
+                        with gr.Row():
+                            question = gr.Textbox(
+                                label="Câu hỏi", placeholder="Ví dụ: Những huyện nào có sản phẩm OCOP 4 sao?",
+                                lines=1, max_lines=4, autofocus=True, scale=5, elem_id="rag-question",
+                                info="Nhấn Enter để tìm. Có thể gõ không dấu.")
+                            ask_btn = gr.Button("Tìm", variant="primary", scale=1, min_width=90,
+                                                elem_id="rag-ask")
+                        examples = gr.Examples([[q] for q in EXAMPLES], inputs=[question], label="Câu hỏi mẫu")
+                        results = gr.HTML(render.message_html("Đang tải…"), js_on_load=render.JS_ON_LOAD,
+                                          elem_id="rag-results", apply_default_css=True)
+                    with gr.Column(scale=1, min_width=260):
+                        gr.Markdown("### Bộ lọc")
+                        province = gr.Dropdown(_choices([]), value=ALL, label="Tỉnh / thành phố",
+                                               elem_id="rag-province")
+                        district = gr.Dropdown(_choices([]), value=ALL, label="Huyện", elem_id="rag-district")
+                        year = gr.Dropdown(_choices([]), value=ALL, label="Năm", elem_id="rag-year")
+                        doc_type = gr.Dropdown(_choices([]), value=ALL, label="Loại văn bản",
+                                               elem_id="rag-doctype")
+                        top_k = gr.Slider(1, 20, value=5, step=1, label="Số đoạn trích")
+                        gr.Markdown("### Soạn thảo")
+                        selected = gr.CheckboxGroup([], value=[], label="Đoạn trích để xuất",
+                                                    info="Mỗi thẻ có nút “Sao chép” để dán ngay vào văn bản.",
+                                                    elem_id="rag-selected")
+                        with gr.Row():
+                            docx_btn = gr.Button("Xuất DOCX", size="sm", elem_id="rag-export-docx")
+                            md_btn = gr.Button("Xuất Markdown", size="sm", elem_id="rag-export-md")
+                        exported = gr.File(label="Tệp đã xuất", interactive=False, elem_id="rag-exported")
+            with gr.Tab("Kho báo cáo", id="kho"):
+                corpus_html = gr.HTML(render.message_html("Đang tải…"), elem_id="rag-corpus")
+                gr.Markdown(f"### Thêm báo cáo\nPDF (có lớp chữ), DOCX, TXT, Markdown hoặc HTML; tối đa "
+                            f"{MAX_UPLOAD_LABEL} mỗi tệp. Tệp được lưu vào thư mục `uploads/` của kho "
+                            "và được lập chỉ mục ngay, không cần khởi động lại.")
+                uploads = gr.File(label="Tệp báo cáo", file_count="multiple", file_types=list(UPLOAD_SUFFIXES),
+                                  type="filepath", elem_id="rag-upload")
+                upload_btn = gr.Button("Thêm vào kho và lập chỉ mục", variant="primary", elem_id="rag-upload-btn")
+                upload_status = gr.Markdown(elem_id="rag-upload-status")
+
+        filter_inputs = [question, province, district, year, doc_type, top_k]
+        gr.on([question.submit, ask_btn.click], on_ask, filter_inputs, [results, answer_state, selected, exported],
+              api_visibility="private", concurrency_id="search")
+        examples.load_input_event.then(on_ask, filter_inputs, [results, answer_state, selected, exported],
+                                       api_visibility="private", concurrency_id="search")
+        gr.api(api_ask, api_name="ask", concurrency_id="search")
+        province.change(on_province, [province], [district], api_visibility="private", queue=False)
+        docx_btn.click(lambda a, s: on_export(a, s, "docx"), [answer_state, selected], [exported],
+                       api_visibility="private")
+        md_btn.click(lambda a, s: on_export(a, s, "md"), [answer_state, selected], [exported],
+                     api_visibility="private")
+        upload_btn.click(on_upload, [uploads], [upload_status, corpus_html, province, district, year, doc_type,
+                                                uploads], api_visibility="private", concurrency_limit=1,
+                         concurrency_id="ingest")
+        blocks.load(refresh, None, [corpus_html, province, district, year, doc_type, results],
+                    api_visibility="private")
+    return blocks
+
+
+# ---------------------------------------------------------------- the web app
+
+def _gradio_app(app: FastAPI) -> Any:
+    for route in app.routes:
+        sub = getattr(route, "app", None)
+        if sub is not None and hasattr(sub, "get_blocks"):
+            return sub
+    return None
+
+
+def _logged_in(gradio_app: Any, request: Request, auth_required: bool) -> bool:
+    """Whether the request carries Gradio's login cookie (always true when no login is configured)."""
+    if not auth_required:
+        return True
+    tokens = getattr(gradio_app, "tokens", None)
+    cookie_id = getattr(gradio_app, "cookie_id", None)
+    if tokens is None or cookie_id is None:  # unknown Gradio internals: fail closed
+        return False
+    token = request.cookies.get(f"access-token-{cookie_id}") or request.cookies.get(f"access-token-unsecure-{cookie_id}")
+    return token is not None and tokens.get(token) is not None
+
+
+def _source_response(path: Path) -> Response:
+    fmt = SUPPORTED_SUFFIXES[path.suffix.lower()]
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=60",
+               "Referrer-Policy": "no-referrer"}
+    if fmt == "pdf":
+        return FileResponse(path, media_type="application/pdf", headers=headers, filename=path.name,
+                            content_disposition_type="inline")
+    if fmt == "docx":
+        return FileResponse(path, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                            headers=headers, filename=path.name, content_disposition_type="attachment")
+    # text, Markdown and HTML reports are shown as plain UTF-8 text, never rendered as a page
+    try:
+        body = decode_text(path.read_bytes(), path).encode("utf-8")
+    except (RagError, UnicodeDecodeError, OSError):
+        body = path.read_bytes()
+    headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return Response(body, media_type="text/plain; charset=utf-8", headers=headers)
+
+
+def create_app(service: SearchService, auth: tuple[str, str] | None = None) -> FastAPI:
+    """The ASGI app: the source route, then the Gradio Blocks mounted at ``/``."""
+    blocks = build_blocks(service)
+    blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    state: dict[str, Any] = {}
+
+    @app.get(render.SOURCE_ROUTE + "/{doc_id}/{name}")
+    def source(doc_id: int, name: str, request: Request) -> Response:
+        if not _logged_in(state.get("gradio"), request, auth is not None):
+            raise HTTPException(status_code=401, detail="Cần đăng nhập.")
+        path = service.source_file(doc_id)
+        if path is None or path.name != name:
+            raise HTTPException(status_code=404, detail="Không có tệp này trong kho đã lập chỉ mục.")
+        return _source_response(path)
+
+    gr.mount_gradio_app(app, blocks, path="/", auth=auth, auth_message="Đăng nhập để tra cứu kho báo cáo.",
+                        show_error=False, ssr_mode=False, max_file_size=MAX_UPLOAD_BYTES, footer_links=["api"],
+                        theme=_theme(), css=render.CSS + EXTRA_CSS, allowed_paths=[], blocked_paths=[],
+                        mcp_server=False)
+    state["gradio"] = _gradio_app(app)
+    app.state.rag_service = service
+    app.state.blocks = blocks
     return app
+
+
+class BackgroundServer:
+    """Run an app with uvicorn in a daemon thread (tests, embedding); ``port=0`` picks a free port."""
+
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                                    lifespan="on", ws="none"))
+        self.thread = threading.Thread(target=self.server.run, name="rag-ui", daemon=True)
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> "BackgroundServer":
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the web server did not start")
+            time.sleep(0.05)
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """``user:password`` -> (user, password); None or empty -> no login."""
+    if value is None or not value.strip():
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user.strip() or not password:
+        raise ConfigError("--auth / RAG_AUTH must look like user:password", "e.g. --auth canbo:mat-khau")
+    return user.strip(), password
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
           config: Path | None = None) -> None:
-    searcher, error = None, ""
-    try:
-        searcher = Searcher.open(index_dir, settings=load_settings(config))
-    except RagError as exc:
-        error = str(exc)
-        print(f"rag serve: {error}", file=sys.stderr)
-    app = build_app(searcher, error)
-    credentials = tuple(auth.split(":", 1)) if auth and ":" in auth else None
-    app.queue(default_concurrency_limit=4).launch(server_name=host, server_port=port, auth=credentials,
-                                                  show_error=False)
+    """Start the interface (blocking). Called by ``rag serve`` and ``make run``."""
+    settings = load_settings(config)
+    credentials = parse_auth(auth if auth is not None else os.environ.get("RAG_AUTH"))
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    service = SearchService(index_dir, settings)
+    if service.load_error:
+        print(f"rag serve: {service.load_error}", file=sys.stderr)
+    app = create_app(service, auth=credentials)
+    if not _is_loopback(host) and credentials is None:
+        print(f"rag serve: warning: listening on {host} without a login; anyone on the network can search and "
+              "upload. Use --auth user:password (or RAG_AUTH).", file=sys.stderr)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"rag serve: open http://{shown}:{port}/  (Ctrl+C to stop)", file=sys.stderr)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,71 @@
+"""Export chosen excerpts with their citations, for drafting: DOCX (python-docx) or Markdown."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from .render import clean_excerpt
+
+FORMATS = ("docx", "md")
+
+
+def _selected(answer: dict, ranks: list[int] | None) -> list[dict]:
+    passages = answer.get("passages", []) if answer else []
+    if ranks is None:
+        return list(passages)
+    wanted = {int(r) for r in ranks}
+    return [p for p in passages if int(p["rank"]) in wanted]
+
+
+def to_markdown(answer: dict, ranks: list[int] | None = None) -> str:
+    lines = [f"# Trích dẫn: {answer.get('question', '')}", ""]
+    lines.append(f"_Xuất ngày {time.strftime('%d/%m/%Y %H:%M')} từ kho báo cáo._")
+    lines.append("")
+    for p in _selected(answer, ranks):
+        lines.append(f"## [{p['rank']}] {p.get('section') or 'Đoạn trích'}")
+        lines.append("")
+        for para in clean_excerpt(p["text"]).split("\n"):
+            lines.append(f"> {para}")
+            lines.append(">")
+        lines.append(f"> — {p['citation']}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def to_docx(answer: dict, ranks: list[int] | None, path: Path) -> Path:
+    from docx import Document
+    from docx.shared import Pt, RGBColor
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(13)
+    doc.add_heading(f"Trích dẫn: {answer.get('question', '')}", level=1)
+    note = doc.add_paragraph(f"Xuất ngày {time.strftime('%d/%m/%Y %H:%M')} từ kho báo cáo.")
+    note.runs[0].italic = True
+    for p in _selected(answer, ranks):
+        doc.add_heading(f"[{p['rank']}] {p.get('section') or 'Đoạn trích'}", level=2)
+        for para in clean_excerpt(p["text"]).split("\n"):
+            doc.add_paragraph(para, style="Quote")
+        cite = doc.add_paragraph()
+        run = cite.add_run(f"Nguồn: {p['citation']}")
+        run.bold = True
+        run.font.color.rgb = RGBColor(0x1F, 0x3A, 0x8A)
+    doc.save(str(path))
+    return path
+
+
+def export_file(answer: dict, ranks: list[int] | None, fmt: str, directory: Path | None = None) -> Path:
+    """Write the chosen excerpts to a new file in ``directory`` (a fresh temp folder by default)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    directory = Path(directory or tempfile.mkdtemp(prefix="rag-export-"))
+    slug = re.sub(r"[^0-9A-Za-z]+", "-", time.strftime("%Y%m%d-%H%M%S")).strip("-")
+    path = directory / f"trich-dan-{slug}.{fmt}"
+    if fmt == "md":
+        path.write_text(to_markdown(answer, ranks), encoding="utf-8")
+        return path
+    return to_docx(answer, ranks, path)

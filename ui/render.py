@@ -1,0 +1,310 @@
+"""HTML for the interface: the answer, passage cards grouped by report, the corpus table.
+
+Every piece of text that comes from a report, a question or a file name goes through
+``html.escape`` (a report containing ``<script>`` shows as text). The only markup is ours.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from rag.answer import Answer, Passage
+
+SOURCE_ROUTE = "/nguon"
+_REF = re.compile(r"\[(\d{1,3})\]")
+
+
+def esc(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def source_url(doc_id: int, path: str, page: int | None = None) -> str:
+    """The link that opens an indexed report (at ``page`` for a PDF) through the app's source route."""
+    url = f"{SOURCE_ROUTE}/{int(doc_id)}/{quote(Path(path).name)}"
+    if page and Path(path).suffix.lower() == ".pdf":
+        url += f"#page={int(page)}"
+    return url
+
+
+def page_label(page: int | None, page_end: int | None) -> str:
+    if not page:
+        return ""
+    return f"tr. {page}–{page_end}" if page_end and page_end != page else f"tr. {page}"
+
+
+def clean_excerpt(text: str) -> str:
+    """The passage as one paragraph per blank-line block, inner line breaks and runs of spaces folded."""
+    blocks = [" ".join(b.split()) for b in re.split(r"\n\s*\n", text)]
+    return "\n".join(b for b in blocks if b)
+
+
+def copy_text(p: Passage) -> str:
+    """What the copy button puts on the clipboard: the excerpt in quotes and its citation."""
+    return f"“{clean_excerpt(p.text)}”\n(Nguồn: {p.citation})"
+
+
+def highlighted(text: str, spans: list[tuple[int, int]] | list[list[int]]) -> str:
+    """``text`` escaped, with the sentences of ``spans`` wrapped in ``<mark>`` (overlaps merged)."""
+    merged: list[list[int]] = []
+    for s, e in sorted((max(0, int(s)), min(len(text), int(e))) for s, e in spans):
+        if e <= s:
+            continue
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out, last = [], 0
+    for s, e in merged:
+        out.append(esc(text[last:s]))
+        out.append(f"<mark>{esc(text[s:e])}</mark>")
+        last = e
+    out.append(esc(text[last:]))
+    return "".join(out)
+
+
+def _answer_lines(text: str) -> str:
+    """The composed answer: escaped, ``- `` lines as a list, ``[n]`` as links to card n."""
+    def refs(line: str) -> str:
+        return _REF.sub(lambda m: f"<a class='rag-ref' href='#rag-p-{m.group(1)}' data-rank='{m.group(1)}'>"
+                                  f"[{m.group(1)}]</a>", esc(line))
+
+    parts: list[str] = []
+    items: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if line.lstrip().startswith(("- ", "• ")):
+            items.append(f"<li>{refs(line.lstrip()[2:])}</li>")
+            continue
+        if items:
+            parts.append("<ul>" + "".join(items) + "</ul>")
+            items = []
+        parts.append(f"<p>{refs(line)}</p>")
+    if items:
+        parts.append("<ul>" + "".join(items) + "</ul>")
+    return "".join(parts)
+
+
+def message_html(text: str, kind: str = "info") -> str:
+    """A notice in the page (``info``, ``warn`` or ``error``), escaped."""
+    icon = {"info": "ℹ️", "warn": "⚠️", "error": "⛔"}.get(kind, "ℹ️")
+    return f"<div class='rag-msg rag-msg-{esc(kind)}' role='status'>{icon} {esc(text)}</div>"
+
+
+def welcome_html(n_documents: int, n_chunks: int) -> str:
+    return ("<div class='rag-welcome'><p>Đặt câu hỏi bằng tiếng Việt (có hoặc không dấu) hoặc tiếng Anh rồi nhấn "
+            "<b>Enter</b>. Kết quả gồm câu trả lời trích nguyên văn từ báo cáo, kèm các đoạn trích có trích dẫn "
+            "đầy đủ (cơ quan ban hành, số hiệu, ngày, mục, trang).</p>"
+            f"<p class='rag-muted'>Kho hiện có {n_documents} báo cáo, {n_chunks} đoạn.</p></div>")
+
+
+@dataclass(frozen=True)
+class _Group:
+    doc_id: int
+    passages: list[Passage]
+
+
+def _groups(passages: list[Passage]) -> list[_Group]:
+    """Passages grouped by report, reports in the order of their best passage."""
+    order: dict[int, list[Passage]] = {}
+    for p in passages:
+        order.setdefault(p.doc_id, []).append(p)
+    return [_Group(doc_id, ps) for doc_id, ps in order.items()]
+
+
+def _doc_header(p: Passage, n: int) -> str:
+    kind = " ".join(x for x in (p.doc_type, _number(p.number)) if x)
+    where = ", ".join(x for x in ("; ".join(p.districts), p.province) if x)
+    bits = [f"<span class='rag-doc-issuer'>{esc(p.issuer or Path(p.source).name)}</span>"]
+    if kind:
+        bits.append(f"<span>{esc(kind)}</span>")
+    if p.date:
+        bits.append(f"<span>{esc(p.date)}</span>")
+    if where:
+        bits.append(f"<span>📍 {esc(where)}</span>")
+    count = f"<span class='rag-badge'>{n} đoạn</span>" if n > 1 else ""
+    link = (f"<a class='rag-file' href='{esc(source_url(p.doc_id, p.source))}' target='_blank' rel='noopener'>"
+            f"📄 {esc(Path(p.source).name)}</a>")
+    also = ""
+    if p.also_in:
+        also = ("<span class='rag-muted'> · bản khác: "
+                + ", ".join(esc(Path(a).suffix.lstrip('.').upper() or Path(a).name) for a in p.also_in) + "</span>")
+    return (f"<div class='rag-doc-head'><div class='rag-doc-meta'>{' · '.join(bits)} {count}</div>"
+            f"<div class='rag-doc-file'>{link}{also}</div></div>")
+
+
+def _number(number: str) -> str:
+    if not number:
+        return ""
+    return f"số …{number}" if number.startswith("/") else f"số {number}"
+
+
+def _card(p: Passage) -> str:
+    pages = page_label(p.page, p.page_end)
+    meta = []
+    if p.section:
+        meta.append(f"<span class='rag-section' title='Mục'>§ {esc(p.section)}</span>")
+    if pages:
+        meta.append(f"<span class='rag-page'>{esc(pages)}</span>")
+    meta.append(f"<span class='rag-score' title='Điểm xếp hạng'>điểm {p.score:.3f}</span>")
+    open_label = f"Mở nguồn ({pages})" if pages else "Mở nguồn"
+    return (
+        f"<article class='rag-card' id='rag-p-{p.rank}' data-rank='{p.rank}'>"
+        f"<div class='rag-card-head'><span class='rag-rank'>[{p.rank}]</span>{''.join(meta)}</div>"
+        f"<div class='rag-text'>{highlighted(p.text, p.highlights)}</div>"
+        f"<div class='rag-cite'><b>Trích dẫn:</b> {esc(p.citation)}</div>"
+        "<div class='rag-actions'>"
+        f"<a class='rag-btn rag-open' href='{esc(source_url(p.doc_id, p.source, p.page))}' target='_blank' "
+        f"rel='noopener'>↗ {esc(open_label)}</a>"
+        f"<button type='button' class='rag-btn rag-copy' data-copy='{esc(copy_text(p))}'>⧉ Sao chép kèm trích dẫn"
+        "</button></div></article>")
+
+
+def render_answer(answer: Answer, notice: str = "") -> str:
+    """The answer box, then the passages as cards grouped by report."""
+    parts = [notice] if notice else []
+    status = "rag-found" if answer.found else "rag-notfound"
+    title = "Trả lời" if answer.found else "Chưa tìm thấy câu trả lời chắc chắn"
+    parts.append(f"<section class='rag-answer {status}'><div class='rag-answer-title'>{title}</div>"
+                 f"{_answer_lines(answer.answer)}</section>")
+    if not answer.passages:
+        parts.append(message_html("Không có đoạn trích nào khớp với câu hỏi và bộ lọc đã chọn.", "warn"))
+        return "".join(parts)
+    groups = _groups(answer.passages)
+    filters = ", ".join(f"{_FILTER_NAMES.get(k, k)}: {v}" for k, v in answer.filters.items())
+    summary = f"{len(answer.passages)} đoạn trích từ {len(groups)} báo cáo"
+    if filters:
+        summary += f" · lọc theo {filters}"
+    parts.append(f"<div class='rag-summary'>{esc(summary)}</div>")
+    for g in groups:
+        parts.append(f"<section class='rag-doc' data-doc='{g.doc_id}'>{_doc_header(g.passages[0], len(g.passages))}"
+                     + "".join(_card(p) for p in g.passages) + "</section>")
+    return "<div class='rag-result'>" + "".join(parts) + "</div>"
+
+
+_FILTER_NAMES = {"province": "tỉnh", "district": "huyện", "year": "năm", "doc_type": "loại văn bản"}
+
+
+@dataclass(frozen=True)
+class CorpusRow:
+    doc_id: int
+    path: str
+    doc_type: str
+    number: str
+    issuer: str
+    date: str
+    title: str
+    place: str
+    chunks: int
+    formats: list[str]
+
+
+def render_corpus(rows: list[CorpusRow], skipped: list[tuple[str, str]], summary: str) -> str:
+    """The list of indexed reports (one row per report; other formats of the same report listed)."""
+    out = [f"<div class='rag-summary'>{esc(summary)}</div>"]
+    if not rows:
+        out.append(message_html("Kho chưa có báo cáo nào. Tải báo cáo lên ở khung bên dưới để bắt đầu.", "info"))
+    else:
+        out.append("<div class='rag-table-wrap'><table class='rag-table'><thead><tr>"
+                   "<th>Báo cáo</th><th>Loại / số hiệu</th><th>Cơ quan ban hành</th><th>Ngày</th>"
+                   "<th>Địa bàn</th><th class='num'>Số đoạn</th><th>Tệp</th></tr></thead><tbody>")
+        for r in rows:
+            kind = " ".join(x for x in (r.doc_type, _number(r.number)) if x)
+            link = (f"<a href='{esc(source_url(r.doc_id, r.path))}' target='_blank' rel='noopener'>"
+                    f"{esc(Path(r.path).name)}</a>")
+            formats = ", ".join(esc(f) for f in r.formats)
+            out.append(f"<tr><td class='rag-title'>{esc(r.title or Path(r.path).stem)}</td><td>{esc(kind)}</td>"
+                       f"<td>{esc(r.issuer)}</td><td>{esc(r.date)}</td><td>{esc(r.place)}</td>"
+                       f"<td class='num'>{r.chunks}</td><td>{link}<div class='rag-muted'>{formats}</div></td></tr>")
+        out.append("</tbody></table></div>")
+    if skipped:
+        out.append("<details class='rag-skipped'><summary>Tệp không đọc được ("
+                   f"{len(skipped)})</summary><ul>"
+                   + "".join(f"<li><code>{esc(p)}</code>: {esc(r)}</li>" for p, r in skipped)
+                   + "</ul></details>")
+    return "".join(out)
+
+
+CSS = """
+.rag-result, .rag-welcome, .rag-msg, .rag-summary { font-size: 15px; line-height: 1.55; }
+.rag-msg { padding: 10px 14px; border-radius: 8px; margin: 6px 0 10px; border: 1px solid; }
+.rag-msg-info { background: #eff6ff; border-color: #bfdbfe; color: #1e3a8a; }
+.rag-msg-warn { background: #fffbeb; border-color: #fde68a; color: #78350f; }
+.rag-msg-error { background: #fef2f2; border-color: #fecaca; color: #7f1d1d; }
+.rag-welcome { color: #374151; padding: 4px 2px; }
+.rag-muted { color: #6b7280; font-size: 13px; }
+.rag-answer { border-radius: 10px; padding: 12px 16px; margin-bottom: 12px; border: 1px solid #c7d2fe;
+  background: #eef2ff; color: #1f2937; }
+.rag-answer.rag-notfound { background: #fff7ed; border-color: #fed7aa; }
+.rag-answer-title { font-weight: 700; margin-bottom: 4px; color: #1e3a8a; }
+.rag-answer.rag-notfound .rag-answer-title { color: #9a3412; }
+.rag-answer p { margin: 4px 0; } .rag-answer ul { margin: 4px 0 4px 18px; padding: 0; }
+.rag-ref { font-weight: 600; text-decoration: none; color: #1d4ed8; }
+.rag-summary { color: #4b5563; margin: 6px 2px 10px; font-size: 14px; }
+.rag-doc { border: 1px solid #d1d5db; border-radius: 12px; margin: 0 0 14px; background: #fff; overflow: hidden; }
+.rag-doc-head { background: #f3f4f6; padding: 8px 14px; border-bottom: 1px solid #e5e7eb; color: #374151;
+  display: flex; flex-wrap: wrap; justify-content: space-between; gap: 4px 16px; font-size: 14px; }
+.rag-doc-issuer { font-weight: 700; color: #111827; }
+.rag-badge { background: #dbeafe; color: #1e40af; border-radius: 999px; padding: 0 8px; font-size: 12px; }
+.rag-file { color: #1d4ed8; text-decoration: none; }
+.rag-card { padding: 10px 14px 12px; border-top: 1px solid #f0f0f0; color: #111827; }
+.rag-doc .rag-card:first-of-type { border-top: none; }
+.rag-card.rag-flash { background: #fefce8; transition: background .6s; }
+.rag-card-head { display: flex; flex-wrap: wrap; gap: 4px 12px; align-items: baseline; font-size: 13px; color: #4b5563; }
+.rag-rank { font-weight: 700; color: #1d4ed8; font-size: 15px; }
+.rag-score { margin-left: auto; color: #9ca3af; }
+.rag-text { white-space: pre-line; margin: 6px 0; font-size: 15px; }
+.rag-text mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
+.rag-cite { font-size: 13px; color: #374151; background: #f9fafb; border-left: 3px solid #93c5fd; padding: 4px 8px; }
+.rag-actions { margin-top: 8px; display: flex; gap: 8px; flex-wrap: wrap; }
+.rag-btn { font-size: 13px; border: 1px solid #cbd5e1; border-radius: 6px; padding: 3px 10px; background: #fff;
+  color: #1f2937; cursor: pointer; text-decoration: none; }
+.rag-btn:hover { background: #eff6ff; border-color: #93c5fd; }
+.rag-table-wrap { overflow-x: auto; }
+.rag-table { border-collapse: collapse; width: 100%; font-size: 14px; }
+.rag-table th, .rag-table td { border-bottom: 1px solid #e5e7eb; padding: 6px 8px; text-align: left; vertical-align: top; }
+.rag-table th { background: #f3f4f6; } .rag-table .num { text-align: right; }
+.rag-table .rag-title { max-width: 28em; }
+.rag-skipped { margin-top: 10px; font-size: 14px; }
+@media (prefers-color-scheme: dark) {
+  .dark .rag-doc, .dark .rag-card { background: #111827; color: #e5e7eb; }
+}
+"""
+
+# Runs once when the results component mounts; the listeners use delegation, so they keep working
+# after each new answer replaces the cards.
+JS_ON_LOAD = r"""
+element.addEventListener('click', async (ev) => {
+  const ref = ev.target.closest('.rag-ref');
+  if (ref && element.contains(ref)) {
+    ev.preventDefault();
+    const card = element.querySelector('#rag-p-' + ref.dataset.rank);
+    if (card) {
+      card.scrollIntoView({behavior: 'smooth', block: 'center'});
+      card.classList.add('rag-flash');
+      setTimeout(() => card.classList.remove('rag-flash'), 1200);
+    }
+    return;
+  }
+  const btn = ev.target.closest('.rag-copy');
+  if (!btn || !element.contains(btn)) return;
+  ev.preventDefault();
+  const text = btn.dataset.copy || '';
+  let ok = false;
+  try { await navigator.clipboard.writeText(text); ok = true; } catch (e) {
+    const ta = document.createElement('textarea');
+    ta.value = text; ta.setAttribute('readonly', ''); ta.style.position = 'fixed'; ta.style.opacity = '0';
+    document.body.appendChild(ta); ta.select();
+    try { ok = document.execCommand('copy'); } catch (e2) { ok = false; }
+    ta.remove();
+  }
+  const label = btn.dataset.label || btn.textContent;
+  btn.dataset.label = label;
+  btn.textContent = ok ? '✓ Đã sao chép' : '✗ Không sao chép được';
+  setTimeout(() => { btn.textContent = label; }, 1800);
+});
+"""

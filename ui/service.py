@@ -1,0 +1,381 @@
+"""What the interface does, without Gradio: ask, list the corpus, resolve sources, add reports.
+
+One ``SearchService`` per server. It holds the open ``Searcher`` and swaps it for a new one
+after an upload is indexed (the index switches generations atomically; the loaded embedding
+model is reused). Searches are serialised by a lock: the library's SQLite connection and query
+cache are shared, and a search takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+import threading
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from rag.answer import Answer
+from rag.api import Searcher, ingest
+from rag.config import Settings
+from rag.errors import (IndexCorruptError, IndexMismatchError, IndexMissingError, ModelUnavailableError,
+                        RagError)
+from rag.loading import SUPPORTED_SUFFIXES, decode_text
+from rag.retrieval import Filters
+
+from .render import CorpusRow, source_url
+
+log = logging.getLogger("ui")
+
+MAX_QUESTION_CHARS = 1000
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_UPLOAD_LABEL = "50 MB"
+UPLOAD_SUFFIXES = tuple(sorted(SUPPORTED_SUFFIXES))
+UPLOAD_FOLDER = "uploads"
+ALL = ""   # the "no filter" choice of a dropdown
+_RETIRE_SECONDS = 120.0  # an old Searcher is closed this long after it was replaced
+
+
+def explain(exc: BaseException) -> str:
+    """A Vietnamese message for a library error, with the technical detail after it."""
+    if isinstance(exc, IndexMissingError):
+        return ("Chưa có chỉ mục. Hãy thêm báo cáo ở thẻ “Kho báo cáo”, hoặc chạy "
+                "`rag ingest corpus/ --index index/` rồi tải lại trang.")
+    if isinstance(exc, ModelUnavailableError):
+        return f"Không nạp được mô hình nhúng ({exc}). Kiểm tra cài đặt mô hình rồi khởi động lại."
+    if isinstance(exc, IndexCorruptError):
+        return f"Chỉ mục bị hỏng ({exc}). Chạy `rag ingest --rebuild` để dựng lại."
+    if isinstance(exc, IndexMismatchError):
+        return f"Chỉ mục không khớp cấu hình ({exc})."
+    if isinstance(exc, RagError):
+        return f"Lỗi: {exc}"
+    return "Đã xảy ra lỗi nội bộ; chi tiết ghi trong nhật ký máy chủ."
+
+
+@dataclass
+class AskResult:
+    """An answer (or None) and a message to show above it (empty when all went well)."""
+
+    answer: Answer | None
+    message: str = ""
+    kind: str = "info"
+    question: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        if self.answer is None:
+            data: dict[str, object] = {"question": self.question, "answer": "", "found": False, "filters": {},
+                                       "passages": []}
+        else:
+            data = self.answer.to_json()
+            for p, jp in zip(self.answer.passages, data["passages"]):  # type: ignore[arg-type]
+                jp["url"] = source_url(p.doc_id, p.source, p.page)
+        data["message"] = self.message
+        data["ok"] = self.answer is not None
+        return data
+
+
+@dataclass
+class UploadOutcome:
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    error: str = ""
+
+    def summary(self) -> str:
+        lines = []
+        if self.added:
+            lines.append("✅ Đã thêm và lập chỉ mục: " + ", ".join(self.added))
+        if self.unchanged:
+            lines.append("ℹ️ Đã có sẵn trong kho (không đổi): " + ", ".join(self.unchanged))
+        for name, reason in self.rejected:
+            lines.append(f"⛔ Từ chối {name}: {reason}")
+        for name, reason in self.skipped:
+            lines.append(f"⚠️ Không đọc được {name}: {reason}")
+        if self.error:
+            lines.append(f"⛔ {self.error}")
+        return "\n\n".join(lines) or "Chưa chọn tệp nào."
+
+
+class SearchService:
+    def __init__(self, index_dir: str | Path, settings: Settings, corpus_dir: str | Path | None = None,
+                 searcher: Searcher | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self.settings = settings
+        self._searcher = searcher
+        self.load_error = ""
+        self._embedder = searcher.embedder if searcher else None
+        self._swap_lock = threading.Lock()
+        self._search_lock = threading.Lock()
+        self._ingest_lock = threading.Lock()
+        self.corpus_dir = Path(corpus_dir) if corpus_dir else self._guess_corpus()
+        self._sources: dict[int, Path] = {}
+        self._roots: list[Path] = []
+        if searcher is None:
+            self.reload()
+        else:
+            self._index_sources()
+
+    # ------------------------------------------------------------ the open index
+    @property
+    def searcher(self) -> Searcher | None:
+        return self._searcher
+
+    def reload(self) -> None:
+        """Open the index's live generation (again) and swap it in; keep the old one answering on failure."""
+        try:
+            fresh = Searcher.open(self.index_dir, settings=self.settings, embedder=self._embedder)
+        except RagError as exc:
+            if self._searcher is None:
+                self.load_error = explain(exc)
+                log.warning("cannot open index %s: %s", self.index_dir, exc)
+            else:
+                log.error("cannot reopen index %s: %s", self.index_dir, exc)
+            return
+        with self._swap_lock:
+            old, self._searcher = self._searcher, fresh
+            self._embedder = fresh.embedder
+            self.load_error = ""
+            self._index_sources()
+        if old is not None:  # requests in flight may still read it: close it later
+            timer = threading.Timer(_RETIRE_SECONDS, old.close)
+            timer.daemon = True
+            timer.start()
+
+    def _guess_corpus(self) -> Path:
+        """Where uploads go: ``corpus/`` of the working folder, else the folder next to the index."""
+        if Path("corpus").is_dir():
+            return Path("corpus")
+        return self.index_dir.resolve().parent / "corpus"
+
+    def _resolve(self, stored: str) -> Path | None:
+        p = Path(stored)
+        candidates = [p] if p.is_absolute() else [Path.cwd() / p, self.index_dir.resolve().parent / p]
+        for c in candidates:
+            if c.is_file():
+                return c.absolute()
+        return None
+
+    def _index_sources(self) -> None:
+        """Map document ids to files on disk, and remember the folders they live in."""
+        sources: dict[int, Path] = {}
+        roots: set[Path] = set()
+        if self._searcher is not None:
+            for doc in self._searcher.retriever.documents.values():
+                path = self._resolve(doc.path)
+                if path is not None:
+                    sources[doc.id] = path
+                    roots.add(path.parent.resolve())
+        self._sources, self._roots = sources, sorted(roots)
+
+    # ------------------------------------------------------------ asking
+    def ask(self, question: str | None, province: str | None = None, district: str | None = None,
+            year: str | int | None = None, doc_type: str | None = None, top_k: int | float | None = 5) -> AskResult:
+        question = " ".join((question or "").split())
+        if not question:
+            return AskResult(None, "Vui lòng nhập câu hỏi.", "warn")
+        notice, kind = "", "info"
+        if len(question) > MAX_QUESTION_CHARS:
+            question = question[:MAX_QUESTION_CHARS]
+            notice, kind = (f"Câu hỏi dài hơn {MAX_QUESTION_CHARS} ký tự; chỉ dùng {MAX_QUESTION_CHARS} ký tự "
+                            "đầu.", "warn")
+        searcher = self._searcher
+        if searcher is None:
+            return AskResult(None, self.load_error or "Chưa có chỉ mục.", "error", question)
+        try:
+            k = max(1, min(50, int(top_k or 5)))
+            filters = Filters(province=province or None, district=district or None,
+                              year=int(year) if str(year or "").strip() else None, doc_type=doc_type or None)
+        except (TypeError, ValueError):
+            return AskResult(None, "Bộ lọc không hợp lệ (năm phải là số).", "warn", question)
+        try:
+            with self._search_lock:
+                answer = searcher.ask(question, top_k=k, filters=filters)
+        except RagError as exc:
+            return AskResult(None, explain(exc), "error", question)
+        except Exception:  # noqa: BLE001 - the page shows a message, the log keeps the trace
+            log.exception("search failed for %r", question)
+            return AskResult(None, explain(RuntimeError()), "error", question)
+        return AskResult(answer, notice, kind, question)
+
+    # ------------------------------------------------------------ corpus
+    def filter_choices(self) -> dict[str, list[str]]:
+        provinces, districts, years, types = set(), set(), set(), set()
+        by_province: dict[str, set[str]] = {}
+        if self._searcher is not None:
+            for doc in self._searcher.retriever.documents.values():
+                m = doc.meta
+                if m.province:
+                    provinces.add(m.province)
+                    by_province.setdefault(m.province, set()).update(d for d in m.districts if d)
+                districts.update(d for d in m.districts if d)
+                if m.year:
+                    years.add(str(m.year))
+                if m.doc_type:
+                    types.add(m.doc_type)
+        return {"province": sorted(provinces), "district": sorted(districts),
+                "year": sorted(years, reverse=True), "doc_type": sorted(types),
+                "district_by_province": {k: sorted(v) for k, v in by_province.items()}}
+
+    def stats(self) -> tuple[int, int]:
+        s = self._searcher
+        if s is None:
+            return 0, 0
+        canonical = [d for d in s.retriever.documents.values() if d.canonical_id in (None, d.id)]
+        return len(canonical), len(s.index.chunk_ids)
+
+    def corpus(self) -> tuple[list[CorpusRow], list[tuple[str, str]], str]:
+        s = self._searcher
+        if s is None:
+            return [], [], self.load_error or "Chưa có chỉ mục."
+        with self._search_lock:
+            counts = s.index.store.chunk_counts()
+            skipped = sorted((p, r) for p, (_, r) in s.index.store.skipped_by_path().items())
+        docs = s.retriever.documents
+        copies: dict[int, list[str]] = {}
+        for d in docs.values():
+            copies.setdefault(d.canonical_id or d.id, []).append(d.format.upper())
+        rows = []
+        for d in sorted(docs.values(), key=lambda d: (d.meta.province, d.meta.year or 0, d.path)):
+            if d.canonical_id not in (None, d.id):
+                continue
+            m = d.meta
+            place = ", ".join(x for x in ("; ".join(m.districts), m.province) if x)
+            date = "/".join(reversed(m.date.split("-"))) if m.date else ""
+            rows.append(CorpusRow(d.id, d.path, m.doc_type, m.number, m.issuer, date, m.title, place,
+                                  counts.get(d.id, 0), sorted(set(copies.get(d.id, [d.format.upper()])))))
+        manifest = s.index.manifest
+        summary = (f"{len(rows)} báo cáo ({len(docs)} tệp), {len(s.index.chunk_ids)} đoạn được tìm kiếm · "
+                   f"mô hình {manifest.model.get('name')} · chỉ mục {manifest.generation}")
+        return rows, skipped, summary
+
+    def source_file(self, doc_id: int) -> Path | None:
+        """The file of an indexed document, if it still lies inside the folders of the indexed corpus."""
+        path = self._sources.get(doc_id)
+        if path is None or not path.is_file():
+            return None
+        real = path.resolve()
+        if not any(real == root / real.name or root in real.parents for root in self._roots):
+            return None
+        if real.suffix.lower() not in SUPPORTED_SUFFIXES:
+            return None
+        return real
+
+    # ------------------------------------------------------------ uploads
+    def add_reports(self, files: list[tuple[str, str]],
+                    progress: Callable[[str, int, int], None] | None = None) -> UploadOutcome:
+        """Copy uploaded files (temp path, original name) into ``corpus/uploads/`` and index them."""
+        outcome = UploadOutcome()
+        if not files:
+            return outcome
+        if not self._ingest_lock.acquire(blocking=False):
+            outcome.error = "Đang lập chỉ mục một tệp khác; vui lòng thử lại sau ít phút."
+            return outcome
+        try:
+            targets: dict[Path, str] = {}
+            folder = self.corpus_dir / UPLOAD_FOLDER
+            for tmp, name in files:
+                display = safe_name(name)
+                reason = check_upload(Path(tmp), name)
+                if reason:
+                    outcome.rejected.append((display, reason))
+                    continue
+                folder.mkdir(parents=True, exist_ok=True)
+                dest = _place(folder, display, Path(tmp))
+                if not dest.exists():
+                    shutil.copyfile(tmp, dest)
+                targets[dest] = dest.name
+            if not targets:
+                return outcome
+            try:
+                report = ingest(list(targets), self.index_dir, settings=self.settings, embedder=self._embedder,
+                                progress=progress)
+            except RagError as exc:
+                outcome.error = explain(exc)
+                return outcome
+            except Exception:  # noqa: BLE001
+                log.exception("ingest of uploads failed")
+                outcome.error = explain(RuntimeError())
+                return outcome
+            skipped = {Path(s.path).name: s.reason for s in report.skipped}
+            indexed = {Path(p).name for p in report.indexed}
+            for dest, name in targets.items():
+                if name in skipped:
+                    outcome.skipped.append((name, skipped[name]))
+                    dest.unlink(missing_ok=True)  # nothing searchable: do not keep it in the corpus
+                elif name in indexed:
+                    outcome.added.append(name)
+                else:
+                    outcome.unchanged.append(name)
+            self.reload()
+            return outcome
+        finally:
+            self._ingest_lock.release()
+
+
+def safe_name(name: str) -> str:
+    """A plain file name for the upload folder: no folders, no odd characters, not hidden."""
+    base = unicodedata.normalize("NFC", Path(str(name).replace("\\", "/")).name)
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = re.sub(r"[^\w\-. ]+", "_", stem).strip(" ._") or "bao-cao"
+    return stem[:100] + re.sub(r"[^\w.]", "", suffix)
+
+
+def check_upload(path: Path, name: str) -> str:
+    """Why an uploaded file is refused (empty string when it is acceptable)."""
+    suffix = Path(str(name)).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        return (f"loại tệp {suffix or '(không có đuôi)'} không được hỗ trợ; chỉ nhận "
+                + ", ".join(UPLOAD_SUFFIXES))
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return "không đọc được tệp tải lên"
+    if size == 0:
+        return "tệp rỗng"
+    if size > MAX_UPLOAD_BYTES:
+        return f"tệp lớn hơn {MAX_UPLOAD_LABEL}"
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    fmt = SUPPORTED_SUFFIXES[suffix]
+    if fmt == "pdf" and not head.lstrip()[:5] == b"%PDF-":
+        return "nội dung không phải PDF"
+    if fmt == "docx":
+        try:
+            with zipfile.ZipFile(path) as z:
+                if "word/document.xml" not in z.namelist():
+                    return "nội dung không phải DOCX"
+        except (zipfile.BadZipFile, OSError):
+            return "nội dung không phải DOCX"
+    if fmt in ("txt", "md", "html"):
+        if head.lstrip()[:5] == b"%PDF-" or head[:4] == b"PK\x03\x04":
+            return "nội dung không phải văn bản"
+        try:
+            decode_text(path.read_bytes(), path)
+        except (RagError, UnicodeDecodeError):
+            return "nội dung không phải văn bản (cần UTF-8, UTF-16 hoặc Windows-1258)"
+    return ""
+
+
+def _place(folder: Path, name: str, tmp: Path) -> Path:
+    """``folder/name``, or ``name-2``… when another file of that name is there (the same content reuses it)."""
+    digest = _sha256(tmp)
+    stem, suffix = Path(name).stem, Path(name).suffix
+    n = 1
+    while True:
+        candidate = folder / (name if n == 1 else f"{stem}-{n}{suffix}")
+        if not candidate.exists() or _sha256(candidate) == digest:
+            return candidate
+        n += 1
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
