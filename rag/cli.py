@@ -112,26 +112,55 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _eval_specs(args: argparse.Namespace):
+    from .evaluate import SystemSpec
+
+    specs = []
+    configs = args.config_file or [None]
+    for config in configs:
+        settings = load_settings(config if config else args.config)
+        for mode in args.mode or ["hybrid"]:
+            name = mode if config is None else f"{Path(config).stem}:{mode}"
+            specs.append(SystemSpec(name, args.index, mode, settings))
+    return specs
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .api import Searcher
-    from .evaluate import format_table, read_gold, run_gold, summarize_by_kind, summary_json
+    from .evaluate import format_table, read_gold, run_systems, summarize, summarize_by_kind, summary_json
+    from .guard import Baseline, violations
+    from .report import write_report
 
     try:
         questions = read_gold(args.gold)
     except (OSError, ValueError) as exc:
         raise RagError(f"cannot read gold set {args.gold}: {exc}", "see eval/README.md for the format") from exc
-    searcher = Searcher.open(args.index, settings=load_settings(args.config))
-    tables: dict[str, object] = {}
-    for mode in args.mode or ["hybrid"]:
-        results = run_gold(searcher, questions, mode=mode)
-        by_kind = summarize_by_kind(results)
-        tables[mode] = summary_json(by_kind)
-        if not args.json:
-            print(f"## {mode} ({args.gold}, {len(questions)} questions)\n")
-            print(format_table(by_kind))
-            print()
+    systems = run_systems(questions, _eval_specs(args))
     if args.json:
-        print(json.dumps(tables, ensure_ascii=False))
+        print(json.dumps({name: summary_json(summarize_by_kind(r)) for name, r in systems.items()}, ensure_ascii=False))
+    else:
+        for name, results in systems.items():
+            print(f"## {name} ({args.gold}, {len(questions)} questions)\n")
+            print(format_table(summarize_by_kind(results)))
+            print()
+        if len(systems) > 1:
+            from .compare import compare, format_comparison
+
+            print("## Comparison (paired permutation test against the first system)\n")
+            print(format_comparison(compare(systems)))
+    if args.report:
+        path = write_report(systems, args.gold, args.report, "rag " + " ".join(sys.argv[1:]))
+        print(f"report written to {path} and {path.with_suffix('.png')}", file=sys.stderr)
+    first = next(iter(systems.values()))
+    if args.update_baseline:
+        summary = summarize(first)
+        Baseline(summary.success[5], summary.mrr, args.margin).write(args.update_baseline, note=f"rag eval {args.gold}")
+        print(f"baseline written to {args.update_baseline}", file=sys.stderr)
+    if args.baseline:
+        failed = violations(summarize(first), Baseline.read(args.baseline))
+        for reason in failed:
+            print(f"rag: quality guard failed: {reason}", file=sys.stderr)
+        if failed:
+            return EXIT_SKIPPED
     return EXIT_OK
 
 
@@ -175,6 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     p.add_argument("--mode", action="append", choices=["hybrid", "lexical", "dense"],
                    help="retrieval mode to measure (repeatable; default hybrid)")
+    p.add_argument("--config-file", type=Path, action="append",
+                   help="a TOML file with [rag] query-time settings (fusion, dense_weight, ...): one system per file "
+                        "(repeatable; compared side by side with a paired significance test)")
+    p.add_argument("--report", type=Path, help="write a Markdown report (and a recall@k PNG beside it)")
+    p.add_argument("--baseline", type=Path, help="exit 1 when success@5 or MRR@10 fall below this baseline minus its margin")
+    p.add_argument("--update-baseline", type=Path, help="write the first system's numbers as the new baseline")
+    p.add_argument("--margin", type=float, default=0.02, help="margin stored with --update-baseline")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import metrics
 from .answer import Answer
 from .retrieval import Filters
 from .vntext import collapse_whitespace, match_key
@@ -81,8 +82,10 @@ class QuestionResult:
         return all(r is not None and r <= k for r in self.evidence_ranks)
 
     def reciprocal_rank(self, k: int = 10) -> float:
-        ranks = [r for r in self.evidence_ranks if r is not None and r <= k]
-        return 1.0 / min(ranks) if ranks else 0.0
+        return metrics.reciprocal_rank(self.evidence_ranks, k)
+
+    def ndcg(self, k: int = 10) -> float:
+        return metrics.ndcg(self.evidence_ranks, k)
 
 
 def score_answer(q: GoldQuestion, answer: Answer, seconds: float) -> QuestionResult:
@@ -113,6 +116,7 @@ class Summary:
     recall: dict[int, float]
     success: dict[int, float]
     mrr: float
+    ndcg: float
     abstention: float | None  # share of unanswerable questions answered "not found"
     answered_found: float | None  # share of answerable questions with found=True
     p50_ms: float
@@ -134,6 +138,7 @@ def summarize(results: list[QuestionResult]) -> Summary:
         recall={k: mean([r.recall_at(k) for r in answerable]) for k in KS},
         success={k: mean([1.0 if r.success_at(k) else 0.0 for r in answerable]) for k in KS},
         mrr=mean([r.reciprocal_rank(10) for r in answerable]),
+        ndcg=mean([r.ndcg(10) for r in answerable]),
         abstention=mean([0.0 if r.found else 1.0 for r in unanswerable]) if unanswerable else None,
         answered_found=mean([1.0 if r.found else 0.0 for r in answerable]) if answerable else None,
         p50_ms=statistics.median(times), p95_ms=p95,
@@ -155,14 +160,14 @@ def _pct(x: float | None) -> str:
 
 def format_table(by_kind: dict[str, Summary]) -> str:
     """A Markdown table: one row per question kind, then ``all``."""
-    head = ("| kind | n | R@1 | R@3 | R@5 | R@10 | S@5 | MRR@10 | src@1 | list P | list R | abstain | found "
-            "| p50 ms | p95 ms |")
-    lines = [head, "|" + "---|" * 15]
+    head = ("| kind | n | R@1 | R@3 | R@5 | R@10 | S@5 | MRR@10 | nDCG@10 | src@1 | list P | list R | abstain "
+            "| found | p50 ms | p95 ms |")
+    lines = [head, "|" + "---|" * 16]
     for kind, s in by_kind.items():
         answerable = s.answered_found is not None
         lines.append(
             f"| {kind} | {s.n} | " + " | ".join(_pct(s.recall[k]) if answerable else "–" for k in KS)
-            + f" | {_pct(s.success[5]) if answerable else '–'} | {s.mrr:.3f} | "
+            + f" | {_pct(s.success[5]) if answerable else '–'} | {s.mrr:.3f} | {s.ndcg:.3f} | "
             f"{_pct(s.source_at1) if answerable else '–'} | {_pct(s.list_precision)} | {_pct(s.list_recall)} | "
             f"{_pct(s.abstention)} | "
             f"{_pct(s.answered_found)} | {s.p50_ms:.0f} | {s.p95_ms:.0f} |")
@@ -173,3 +178,32 @@ def summary_json(by_kind: dict[str, Summary]) -> dict[str, object]:
     from dataclasses import asdict
 
     return {kind: asdict(s) for kind, s in by_kind.items()}
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    """One system to measure: an index, a retrieval mode and query-time settings."""
+
+    name: str
+    index: Path
+    mode: str
+    settings: object  # rag.config.Settings
+
+
+def run_systems(questions: list[GoldQuestion], specs: list[SystemSpec]) -> dict[str, list[QuestionResult]]:
+    """Results per system; each index is opened once (its model loaded once)."""
+    from dataclasses import replace
+
+    from .api import Searcher
+
+    searchers: dict[Path, object] = {}
+    out: dict[str, list[QuestionResult]] = {}
+    for spec in specs:
+        key = Path(spec.index).resolve()
+        if key not in searchers:
+            searchers[key] = Searcher.open(spec.index, settings=spec.settings)
+        searcher = searchers[key]
+        searcher.settings = replace(spec.settings, model=None)
+        searcher.retriever.settings = searcher.settings
+        out[spec.name] = run_gold(searcher, questions, mode=spec.mode)
+    return out

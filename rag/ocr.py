@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import os
+import re
 import tempfile
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -35,7 +36,7 @@ AUTO_DPI_RANGE = (150, 400)
 FALLBACK_DPI = 300
 DEFAULT_MIN_CONFIDENCE = 70.0
 DEFAULT_PAGE_TIMEOUT_S = 300
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 INSTALL_HINT = "install tesseract-ocr and tesseract-ocr-vie (apt) to read scanned PDFs"
 INSTALL_COMMAND = "scripts/install-system-deps.sh (or: sudo apt-get install -y tesseract-ocr tesseract-ocr-vie)"
 
@@ -256,6 +257,15 @@ def _limit_tesseract_threads() -> None:
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
+_CONFUSIONS = ((re.compile(r"^V/[wWy]\b"), "V/v"),)  # "V/v" (về việc) of the header, read at 150 dpi as "V/w"
+
+
+def _fix_confusions(line: str) -> str:
+    for pattern, replacement in _CONFUSIONS:
+        line = pattern.sub(replacement, line)
+    return line
+
+
 _PARAGRAPH_END = (".", ":", ";", "!", "?", "”", '"', ")", "/.")
 
 
@@ -290,6 +300,7 @@ def recognise_image(image, lang: str = OCR_LANG, timeout_s: int = DEFAULT_PAGE_T
         confidences.append(conf)
     if current:
         lines.append(" ".join(current))
+    lines = [_fix_confusions(line) for line in lines]
     mean = round(sum(confidences) / len(confidences), 2) if confidences else None
     return OcrPage(page, tuple(lines), mean, len(confidences))
 
@@ -431,6 +442,18 @@ def ocr_note(confidence: float | None) -> str:
     return f"(OCR, {confidence:.0f}%)"
 
 
+_OCR_SKIP_MARKERS = (INSTALL_HINT, "needs OCR", "OCR is turned off")  # "needs OCR": reasons from before OCR
+
+
+def skip_is_stale(reason: str, settings: OcrSettings | None = None) -> bool:
+    """True for a skip recorded because a scan could not be OCRed (Tesseract missing, OCR off, or an
+    index from before OCR) when OCR can run now: the indexer should read the unchanged file again
+    instead of repeating the remembered skip."""
+    settings = settings or OcrSettings.from_env()
+    return (settings.enabled and any(marker in reason for marker in _OCR_SKIP_MARKERS)
+            and ocr_unavailable(settings.lang) is None)
+
+
 def confidences_to_json(pages: Iterable[OcrConfidence]) -> str:
     """For storage (e.g. a ``documents.ocr_json`` column): ``[[page, confidence, words], ...]``."""
     return json.dumps([[p.page, p.confidence, p.words] for p in pages])
@@ -441,5 +464,5 @@ def confidences_from_json(text: str | None) -> tuple[OcrConfidence, ...]:
 
 
 __all__ = ["OcrPage", "OcrConfidence", "OcrSettings", "OcrCache", "OcrUnavailableError", "INSTALL_HINT",
-           "ocr_unavailable", "ocr_pdf", "recognise_image", "low_confidence", "confidence_for_pages", "ocr_note",
+           "ocr_unavailable", "ocr_pdf", "skip_is_stale", "recognise_image", "low_confidence", "confidence_for_pages", "ocr_note",
            "confidences_to_json", "confidences_from_json", "reset_availability_cache", "default_cache_dir"]

@@ -72,3 +72,15 @@ def pdf_searcher(pdf_index, embedder, settings):
 
 def dev_questions() -> list[dict]:
     return [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def shipped_searcher(tmp_path_factory, embedder, settings):
+    """The whole shipped corpus/ (every format, the scanned PDF included), as `make run` indexes it."""
+    from rag import Searcher, ingest
+
+    index = tmp_path_factory.mktemp("shipped-index")
+    ingest([CORPUS], index, settings=settings, embedder=embedder)
+    searcher = Searcher.open(index, settings=settings, embedder=embedder)
+    yield searcher
+    searcher.close()

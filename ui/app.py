@@ -21,18 +21,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-import gradio as gr
-import uvicorn
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, Response
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from rag.config import load_settings
-from rag.errors import ConfigError, RagError
-from rag.loading import SUPPORTED_SUFFIXES, decode_text
+import gradio as gr  # noqa: E402
+import uvicorn  # noqa: E402
+from fastapi import FastAPI, HTTPException, Request  # noqa: E402
+from fastapi.responses import FileResponse, Response  # noqa: E402
 
-from . import render
-from .export import export_file
-from .service import ALL, MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL, UPLOAD_SUFFIXES, SearchService
+from rag.config import load_settings  # noqa: E402
+from rag.errors import ConfigError, RagError  # noqa: E402
+from rag.loading import SUPPORTED_SUFFIXES, decode_text  # noqa: E402
+
+from . import render  # noqa: E402
+from .export import export_file  # noqa: E402
+from .service import ALL, MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL, UPLOAD_SUFFIXES, SearchService  # noqa: E402
 
 log = logging.getLogger("ui")
 
@@ -48,7 +50,7 @@ STAGES = {"read": "Đọc tệp", "embed": "Tạo vector", "ocr": "Nhận dạng
 
 HEADER = """
 <div class='rag-header'>
-  <div class='rag-header-title'>📚 Tra cứu báo cáo</div>
+  <div class='rag-header-title'>Tra cứu báo cáo</div>
   <div class='rag-header-sub'>Tìm trong kho báo cáo của cơ quan nhà nước — mỗi câu trả lời trích nguyên văn,
   kèm nguồn để mở và trích dẫn để dán vào văn bản.</div>
 </div>
@@ -60,6 +62,26 @@ EXTRA_CSS = """
 #rag-results { min-height: 120px; }
 footer { font-size: 12px; }
 """
+# Gradio ships no Vietnamese strings: the visible built-in ones are given here (for "vi" and the "en" fallback)
+UI_STRINGS = {
+    "upload_text.drop_file": "Thả tệp vào đây",
+    "upload_text.click_to_upload": "Bấm để chọn tệp",
+    "common.or": "hoặc",
+    "common.clear": "Xoá",
+    "common.download": "Tải về",
+    "common.remove": "Bỏ",
+    "common.error": "Lỗi",
+    "common.empty": "Trống",
+    "common.loading": "Đang tải",
+    "errors.use_via_api": "Dùng qua API",
+    "login.login": "Đăng nhập",
+    "login.username": "tên đăng nhập",
+    "login.password": "mật khẩu",
+    "login.incorrect_credentials": "Sai tên đăng nhập hoặc mật khẩu",
+    "file.uploading": "Đang tải lên…",
+    "blocks.waiting_for_inputs": "Đang chờ tải tệp xong, vui lòng thử lại.",
+    "blocks.lost_connection": "Mất kết nối, đang kết nối lại…",
+}
 THEME_FONT = ["system-ui", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "Noto Sans", "sans-serif"]
 THEME_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
 
@@ -67,6 +89,12 @@ THEME_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"
 def _theme() -> gr.themes.Base:
     # local fonts only: the page must not wait for a font server the office network may not reach
     return gr.themes.Soft(primary_hue="blue", neutral_hue="slate", font=THEME_FONT, font_mono=THEME_MONO)
+
+
+def _short_label(p) -> str:
+    where = render.page_label(p.page, p.page_end) or (p.section if p.section else "")
+    who = p.issuer or Path(p.source).name
+    return f"[{p.rank}] {who}" + (f", {where}" if where else "")
 
 
 def _choices(values: list[str]) -> list[tuple[str, str]]:
@@ -80,11 +108,11 @@ def build_blocks(service: SearchService) -> gr.Blocks:
         result = service.ask(question, province, district, year, doc_type, top_k)
         if result.answer is None:
             return (render.message_html(result.message, result.kind), None,
-                    gr.update(choices=[], value=[]), None)
+                    gr.update(choices=[], value=[]), gr.update(value=None, visible=False))
         notice = render.message_html(result.message, result.kind) if result.message else ""
-        choices = [(f"[{p.rank}] {p.citation}", str(p.rank)) for p in result.answer.passages]
+        choices = [(_short_label(p), str(p.rank)) for p in result.answer.passages]
         return (render.render_answer(result.answer, notice), result.to_json(),
-                gr.update(choices=choices, value=[c[1] for c in choices]), None)
+                gr.update(choices=choices, value=[c[1] for c in choices]), gr.update(value=None, visible=False))
 
     def api_ask(question: str, province: str = "", district: str = "", year: str = "", doc_type: str = "",
                 top_k: int = 5) -> dict:
@@ -95,11 +123,11 @@ def build_blocks(service: SearchService) -> gr.Blocks:
     def on_export(answer: dict | None, selected: list[str], fmt: str):
         if not answer or not answer.get("passages"):
             gr.Warning("Chưa có đoạn trích nào để xuất. Hãy đặt câu hỏi trước.")
-            return None
+            return gr.update(value=None, visible=False)
         if not selected:
             gr.Warning("Hãy chọn ít nhất một đoạn trích để xuất.")
-            return None
-        return str(export_file(answer, [int(r) for r in selected], fmt))
+            return gr.update(value=None, visible=False)
+        return gr.update(value=str(export_file(answer, [int(r) for r in selected], fmt)), visible=True)
 
     def on_province(province: str):
         choices = service.filter_choices()
@@ -124,7 +152,7 @@ def build_blocks(service: SearchService) -> gr.Blocks:
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
         if not paths:
             gr.Warning("Hãy chọn tệp báo cáo để tải lên.")
-            return ("Chưa chọn tệp nào.", *refresh()[:-1], None)
+            return (render.message_html("Chưa chọn tệp nào.", "warn"), *refresh()[:-1], None)
         progress(0, desc="Kiểm tra tệp")
 
         def report(stage: str, done: int, total: int) -> None:
@@ -134,7 +162,8 @@ def build_blocks(service: SearchService) -> gr.Blocks:
         progress(1.0, desc="Mở lại chỉ mục")
         if outcome.added:
             gr.Info(f"Đã thêm {len(outcome.added)} báo cáo vào kho.")
-        return (outcome.summary(), *refresh()[:-1], None)
+        status = "".join(render.message_html(text, kind) for kind, text in outcome.messages())
+        return (status, *refresh()[:-1], None)
 
     with gr.Blocks(title="Tra cứu báo cáo", analytics_enabled=False) as blocks:
         gr.HTML(HEADER, js_on_load=None)
@@ -169,7 +198,8 @@ def build_blocks(service: SearchService) -> gr.Blocks:
                         with gr.Row():
                             docx_btn = gr.Button("Xuất DOCX", size="sm", elem_id="rag-export-docx")
                             md_btn = gr.Button("Xuất Markdown", size="sm", elem_id="rag-export-md")
-                        exported = gr.File(label="Tệp đã xuất", interactive=False, elem_id="rag-exported")
+                        exported = gr.File(label="Tệp đã xuất", interactive=False, visible=False, height=80,
+                                           elem_id="rag-exported")
             with gr.Tab("Kho báo cáo", id="kho"):
                 corpus_html = gr.HTML(render.message_html("Đang tải…"), elem_id="rag-corpus")
                 gr.Markdown(f"### Thêm báo cáo\nPDF (có lớp chữ), DOCX, TXT, Markdown hoặc HTML; tối đa "
@@ -178,7 +208,7 @@ def build_blocks(service: SearchService) -> gr.Blocks:
                 uploads = gr.File(label="Tệp báo cáo", file_count="multiple", file_types=list(UPLOAD_SUFFIXES),
                                   type="filepath", elem_id="rag-upload")
                 upload_btn = gr.Button("Thêm vào kho và lập chỉ mục", variant="primary", elem_id="rag-upload-btn")
-                upload_status = gr.Markdown(elem_id="rag-upload-status")
+                upload_status = gr.HTML("", elem_id="rag-upload-status")
 
         filter_inputs = [question, province, district, year, doc_type, top_k]
         gr.on([question.submit, ask_btn.click], on_ask, filter_inputs, [results, answer_state, selected, exported],
@@ -259,7 +289,7 @@ def create_app(service: SearchService, auth: tuple[str, str] | None = None) -> F
     gr.mount_gradio_app(app, blocks, path="/", auth=auth, auth_message="Đăng nhập để tra cứu kho báo cáo.",
                         show_error=False, ssr_mode=False, max_file_size=MAX_UPLOAD_BYTES, footer_links=["api"],
                         theme=_theme(), css=render.CSS + EXTRA_CSS, allowed_paths=[], blocked_paths=[],
-                        mcp_server=False)
+                        mcp_server=False, i18n=gr.I18n(en=UI_STRINGS, vi=UI_STRINGS))
     state["gradio"] = _gradio_app(app)
     app.state.rag_service = service
     app.state.blocks = blocks
@@ -272,7 +302,8 @@ class BackgroundServer:
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                                    lifespan="on", ws="none"))
+                                                    lifespan="on", ws="none",
+                                                    timeout_graceful_shutdown=3))
         self.thread = threading.Thread(target=self.server.run, name="rag-ui", daemon=True)
         self.port = port
 
@@ -319,7 +350,6 @@ def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, auth: str 
     """Start the interface (blocking). Called by ``rag serve`` and ``make run``."""
     settings = load_settings(config)
     credentials = parse_auth(auth if auth is not None else os.environ.get("RAG_AUTH"))
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     service = SearchService(index_dir, settings)
     if service.load_error:
         print(f"rag serve: {service.load_error}", file=sys.stderr)

@@ -90,9 +90,9 @@ def _answer_lines(text: str) -> str:
 
 
 def message_html(text: str, kind: str = "info") -> str:
-    """A notice in the page (``info``, ``warn`` or ``error``), escaped."""
-    icon = {"info": "ℹ️", "warn": "⚠️", "error": "⛔"}.get(kind, "ℹ️")
-    return f"<div class='rag-msg rag-msg-{esc(kind)}' role='status'>{icon} {esc(text)}</div>"
+    """A notice in the page (``info``, ``ok``, ``warn`` or ``error``), escaped."""
+    label = {"info": "Thông báo", "ok": "Xong", "warn": "Lưu ý", "error": "Lỗi"}.get(kind, "Thông báo")
+    return (f"<div class='rag-msg rag-msg-{esc(kind)}' role='status'><b>{label}:</b> {esc(text)}</div>")
 
 
 def welcome_html(n_documents: int, n_chunks: int) -> str:
@@ -125,10 +125,10 @@ def _doc_header(p: Passage, n: int) -> str:
     if p.date:
         bits.append(f"<span>{esc(p.date)}</span>")
     if where:
-        bits.append(f"<span>📍 {esc(where)}</span>")
+        bits.append(f"<span>{esc(where)}</span>")
     count = f"<span class='rag-badge'>{n} đoạn</span>" if n > 1 else ""
     link = (f"<a class='rag-file' href='{esc(source_url(p.doc_id, p.source))}' target='_blank' rel='noopener'>"
-            f"📄 {esc(Path(p.source).name)}</a>")
+            f"{esc(Path(p.source).name)}</a>")
     also = ""
     if p.also_in:
         also = ("<span class='rag-muted'> · bản khác: "
@@ -147,7 +147,7 @@ def _card(p: Passage) -> str:
     pages = page_label(p.page, p.page_end)
     meta = []
     if p.section:
-        meta.append(f"<span class='rag-section' title='Mục'>§ {esc(p.section)}</span>")
+        meta.append(f"<span class='rag-section'>Mục: {esc(p.section)}</span>")
     if pages:
         meta.append(f"<span class='rag-page'>{esc(pages)}</span>")
     meta.append(f"<span class='rag-score' title='Điểm xếp hạng'>điểm {p.score:.3f}</span>")
@@ -159,8 +159,8 @@ def _card(p: Passage) -> str:
         f"<div class='rag-cite'><b>Trích dẫn:</b> {esc(p.citation)}</div>"
         "<div class='rag-actions'>"
         f"<a class='rag-btn rag-open' href='{esc(source_url(p.doc_id, p.source, p.page))}' target='_blank' "
-        f"rel='noopener'>↗ {esc(open_label)}</a>"
-        f"<button type='button' class='rag-btn rag-copy' data-copy='{esc(copy_text(p))}'>⧉ Sao chép kèm trích dẫn"
+        f"rel='noopener'>{esc(open_label)} ↗</a>"
+        f"<button type='button' class='rag-btn rag-copy' data-copy='{esc(copy_text(p))}'>Sao chép kèm trích dẫn"
         "</button></div></article>")
 
 
@@ -233,6 +233,7 @@ CSS = """
 .rag-result, .rag-welcome, .rag-msg, .rag-summary { font-size: 15px; line-height: 1.55; }
 .rag-msg { padding: 10px 14px; border-radius: 8px; margin: 6px 0 10px; border: 1px solid; }
 .rag-msg-info { background: #eff6ff; border-color: #bfdbfe; color: #1e3a8a; }
+.rag-msg-ok { background: #f0fdf4; border-color: #bbf7d0; color: #14532d; }
 .rag-msg-warn { background: #fffbeb; border-color: #fde68a; color: #78350f; }
 .rag-msg-error { background: #fef2f2; border-color: #fecaca; color: #7f1d1d; }
 .rag-welcome { color: #374151; padding: 4px 2px; }
@@ -250,7 +251,8 @@ CSS = """
   display: flex; flex-wrap: wrap; justify-content: space-between; gap: 4px 16px; font-size: 14px; }
 .rag-doc-issuer { font-weight: 700; color: #111827; }
 .rag-badge { background: #dbeafe; color: #1e40af; border-radius: 999px; padding: 0 8px; font-size: 12px; }
-.rag-file { color: #1d4ed8; text-decoration: none; }
+.rag-file { color: #1d4ed8; text-decoration: none; font-weight: 600; }
+.rag-file::before { content: "Tệp: "; color: #6b7280; font-weight: 400; }
 .rag-card { padding: 10px 14px 12px; border-top: 1px solid #f0f0f0; color: #111827; }
 .rag-doc .rag-card:first-of-type { border-top: none; }
 .rag-card.rag-flash { background: #fefce8; transition: background .6s; }
@@ -304,7 +306,7 @@ element.addEventListener('click', async (ev) => {
   }
   const label = btn.dataset.label || btn.textContent;
   btn.dataset.label = label;
-  btn.textContent = ok ? '✓ Đã sao chép' : '✗ Không sao chép được';
+  btn.textContent = ok ? 'Đã sao chép ✓' : 'Không sao chép được';
   setTimeout(() => { btn.textContent = label; }, 1800);
 });
 """

@@ -86,19 +86,20 @@ class UploadOutcome:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     error: str = ""
 
-    def summary(self) -> str:
+    def messages(self) -> list[tuple[str, str]]:
+        """(kind, text) lines for the page: ``ok``, ``info``, ``warn`` or ``error``."""
         lines = []
         if self.added:
-            lines.append("✅ Đã thêm và lập chỉ mục: " + ", ".join(self.added))
+            lines.append(("ok", "Đã thêm và lập chỉ mục: " + ", ".join(self.added)))
         if self.unchanged:
-            lines.append("ℹ️ Đã có sẵn trong kho (không đổi): " + ", ".join(self.unchanged))
+            lines.append(("info", "Đã có sẵn trong kho (không đổi): " + ", ".join(self.unchanged)))
         for name, reason in self.rejected:
-            lines.append(f"⛔ Từ chối {name}: {reason}")
+            lines.append(("error", f"Từ chối {name}: {reason}"))
         for name, reason in self.skipped:
-            lines.append(f"⚠️ Không đọc được {name}: {reason}")
+            lines.append(("warn", f"Không đọc được {name}: {reason}"))
         if self.error:
-            lines.append(f"⛔ {self.error}")
-        return "\n\n".join(lines) or "Chưa chọn tệp nào."
+            lines.append(("error", self.error))
+        return lines or [("warn", "Chưa chọn tệp nào.")]
 
 
 class SearchService:

@@ -1,0 +1,381 @@
+"""The web interface: started in a thread on a free loopback port over a small index of corpus/txt,
+queried with gradio_client and plain HTTP."""
+
+from __future__ import annotations
+
+import http.client
+import shutil
+import urllib.parse
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TXT = sorted((ROOT / "corpus" / "txt").glob("*.txt"))
+OCOP = "Những huyện nào có sản phẩm OCOP 4 sao?"
+
+NEW_REPORT = """UỶ BAN NHÂN DÂN HUYỆN MƯỜNG LÁT
+Số: 77/BC-UBND
+Mường Lát, ngày 05 tháng 6 năm 2024
+
+BÁO CÁO
+Kết quả nuôi ong lấy mật năm 2024
+
+1. Kết quả
+Năm 2024 huyện Mường Lát có 12 hợp tác xã nuôi ong lấy mật, sản lượng mật ong đạt 38 tấn.
+Người dân được tập huấn kỹ thuật nuôi ong <script>alert("xss")</script> theo hướng hữu cơ.
+
+2. Nhiệm vụ
+Mở rộng vùng nuôi ong và xây dựng nhãn hiệu mật ong Mường Lát.
+"""
+
+
+# ---------------------------------------------------------------- helpers shared with test_ui_browser.py
+
+class Site:
+    """A served UI over a copy of the session's corpus/txt index (built by conftest with ``rag.ingest``),
+    so that uploads stay local to this site."""
+
+    def __init__(self, root: Path, txt_index, embedder, settings, auth: tuple[str, str] | None = None) -> None:
+        from rag import Searcher
+        from ui.app import BackgroundServer, create_app
+        from ui.service import SearchService
+
+        self.sources = txt_index[0]
+        self.corpus = root / "corpus"
+        self.corpus.mkdir(parents=True)
+        self.index = root / "index"
+        shutil.copytree(txt_index[1], self.index)
+        searcher = Searcher.open(self.index, settings=settings, embedder=embedder)
+        self.service = SearchService(self.index, settings, corpus_dir=self.corpus, searcher=searcher)
+        self.app = create_app(self.service, auth=auth)
+        self.server = BackgroundServer(self.app, "127.0.0.1", 0).start()
+        self.url = self.server.url
+
+    def close(self) -> None:
+        self.server.stop()
+
+
+def make_site(tmp_path_factory, name: str, txt_index, embedder, settings, auth=None) -> Site:
+    return Site(tmp_path_factory.mktemp(name), txt_index, embedder, settings, auth)
+
+
+def raw_get(url: str, path: str) -> tuple[int, bytes]:
+    """GET ``path`` exactly as written (no client-side normalisation of ``..``)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, txt_index, embedder, settings):
+    s = make_site(tmp_path_factory, "ui-site", txt_index, embedder, settings)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def client(site):
+    from gradio_client import Client
+
+    return Client(site.url, verbose=False)
+
+
+def ask(client, question, **kw):
+    return client.predict(question, kw.get("province", ""), kw.get("district", ""), kw.get("year", ""),
+                          kw.get("doc_type", ""), kw.get("top_k", 5), api_name="/ask")
+
+
+# ---------------------------------------------------------------- asking through the API
+
+def test_ocop_question_returns_binh_lieu_and_ba_che_with_citations(client):
+    result = ask(client, OCOP)
+    assert result["ok"] and result["found"], result
+    assert result["passages"], result
+    texts = " ".join(p["text"] for p in result["passages"])
+    assert "Bình Liêu" in texts and "Ba Chẽ" in texts
+    assert "[1]" in result["answer"]
+    first = result["passages"][0]
+    assert "Bình Liêu" in first["districts"] or "Ba Chẽ" in first["districts"]
+    for p in result["passages"][:2]:
+        assert p["citation"] and "Quảng Ninh" in p["citation"]
+        assert p["url"].startswith("/nguon/")
+        assert p["highlights"], p
+
+
+def test_empty_question_gets_a_message(client):
+    for q in ("", "   "):
+        result = ask(client, q)
+        assert result["ok"] is False
+        assert result["passages"] == []
+        assert "Vui lòng nhập câu hỏi" in result["message"]
+
+
+def test_long_question_is_cut_with_a_message(client):
+    result = ask(client, "sản phẩm OCOP " * 200)
+    assert result["ok"]
+    assert "1000" in result["message"]
+    assert len(result["question"]) <= 1000
+
+
+def test_filters_narrow_results(client):
+    question = "hoạt động khoa học và công nghệ"
+    unfiltered = ask(client, question, top_k=10)
+    provinces = {p["province"] for p in unfiltered["passages"]}
+    assert len(provinces) > 1, provinces
+    narrowed = ask(client, question, province="Thanh Hóa", top_k=10)
+    assert narrowed["passages"]
+    assert {p["province"] for p in narrowed["passages"]} == {"Thanh Hóa"}
+    assert narrowed["filters"] == {"province": "Thanh Hóa"}
+    by_year = ask(client, question, year="2022", doc_type="Kế hoạch", top_k=10)
+    assert by_year["passages"]
+    assert all(p["year"] == 2022 and p["doc_type"] == "Kế hoạch" for p in by_year["passages"])
+    nothing = ask(client, OCOP, province="Quảng Ninh", year="2022")
+    assert nothing["passages"] == [] and nothing["found"] is False
+
+
+def test_bad_year_filter_is_a_message_not_an_error(client):
+    result = ask(client, OCOP, year="hai nghìn")
+    assert result["ok"] is False and "năm" in result["message"]
+
+
+# ---------------------------------------------------------------- opening sources
+
+def test_source_link_returns_the_indexed_file(site, client):
+    result = ask(client, OCOP)
+    url = result["passages"][0]["url"]
+    response = httpx.get(site.url + url.split("#")[0], timeout=30)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    source = Path(result["passages"][0]["source"])
+    assert source.is_absolute() and source.parent == Path(site.sources)
+    assert response.content == source.read_bytes()
+
+
+def test_paths_outside_the_corpus_cannot_be_fetched(site, client):
+    secret = site.corpus.parent / "secret.txt"
+    secret.write_text("mật khẩu: 1234", encoding="utf-8")
+    unindexed = site.corpus / "chua-lap-chi-muc.txt"
+    unindexed.write_text("chưa lập chỉ mục", encoding="utf-8")
+    doc_id = ask(client, OCOP)["passages"][0]["doc_id"]
+    attempts = [
+        "/gradio_api/file=/etc/passwd",
+        "/gradio_api/file=" + str(secret),
+        "/gradio_api/file=" + str(unindexed),
+        "/gradio_api/file=" + str(TXT[0]),
+        "/gradio_api/file=" + str(Path(site.sources) / TXT[0].name),
+        "/file=/etc/passwd",
+        f"/nguon/{doc_id}/../../../../../../etc/passwd",
+        f"/nguon/{doc_id}/..%2F..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+        f"/nguon/{doc_id}/%2e%2e%2f%2e%2e%2fsecret.txt",
+        f"/nguon/{doc_id}/secret.txt",
+        f"/nguon/{doc_id}/chua-lap-chi-muc.txt",
+        "/nguon/99999/passwd",
+        "/nguon/..%2F..%2Fetc/passwd",
+        "/nguon/-1/x.txt",
+    ]
+    for path in attempts:
+        status, body = raw_get(site.url, path)
+        assert status in (400, 403, 404, 405, 422), (path, status)
+        assert b"root:" not in body and "mật khẩu".encode() not in body and "chưa lập".encode() not in body, path
+
+
+def test_source_route_requires_login_when_auth_is_on(tmp_path_factory, txt_index, embedder, settings):
+    from gradio_client import Client
+
+    s = make_site(tmp_path_factory, "ui-auth", txt_index, embedder, settings, auth=("canbo", "mat-khau"))
+    try:
+        doc_id = next(iter(s.service.searcher.retriever.documents))
+        name = Path(s.service.searcher.retriever.documents[doc_id].path).name
+        assert httpx.get(f"{s.url}/nguon/{doc_id}/{name}", timeout=30).status_code == 401
+        assert httpx.get(f"{s.url}/config", timeout=30).status_code == 401
+        with httpx.Client(base_url=s.url, timeout=30) as http:
+            bad = http.post("/login", data={"username": "canbo", "password": "sai"})
+            assert bad.status_code >= 400
+            ok = http.post("/login", data={"username": "canbo", "password": "mat-khau"})
+            assert ok.status_code == 200, ok.text
+            assert http.get(f"/nguon/{doc_id}/{name}").status_code == 200
+        result = Client(s.url, auth=("canbo", "mat-khau"), verbose=False).predict(OCOP, "", "", "", "", 3,
+                                                                                  api_name="/ask")
+        assert result["passages"]
+    finally:
+        s.close()
+
+
+# ---------------------------------------------------------------- adding reports
+
+def test_upload_is_indexed_without_restart(site, client, tmp_path):
+    upload = tmp_path / "muong-lat-2024-nuoi-ong.txt"
+    upload.write_text(NEW_REPORT, encoding="utf-8")
+    before = ask(client, "Mường Lát có bao nhiêu hợp tác xã nuôi ong?")
+    assert not any("Mường Lát" in p["text"] for p in before["passages"])
+    stages = []
+    outcome = site.service.add_reports([(str(upload), upload.name)], progress=lambda s, d, t: stages.append(s))
+    assert outcome.added == [upload.name], outcome
+    assert (site.corpus / "uploads" / upload.name).is_file()
+    assert "read" in stages
+    after = ask(client, "Mường Lát có bao nhiêu hợp tác xã nuôi ong?")
+    assert "Mường Lát" in after["passages"][0]["text"]
+    # the same file again: kept once, reported unchanged
+    again = site.service.add_reports([(str(upload), upload.name)])
+    assert again.unchanged == [upload.name] and not again.added
+    rows, _, _ = site.service.corpus()
+    assert any(r.path.endswith(upload.name) for r in rows)
+    assert "Mường Lát" in site.service.filter_choices()["district"]
+
+
+def test_upload_checks_type_and_size(site, tmp_path, monkeypatch):
+    import ui.service as service
+
+    exe = tmp_path / "virus.exe"
+    exe.write_bytes(b"MZ" + b"\0" * 100)
+    fake_pdf = tmp_path / "gia.pdf"
+    fake_pdf.write_text("không phải PDF", encoding="utf-8")
+    fake_docx = tmp_path / "gia.docx"
+    fake_docx.write_text("không phải DOCX", encoding="utf-8")
+    empty = tmp_path / "rong.txt"
+    empty.write_bytes(b"")
+    binary = tmp_path / "nhi-phan.txt"
+    binary.write_bytes(bytes(range(256)) * 10)
+    big = tmp_path / "lon.txt"
+    big.write_text("a" * 2048, encoding="utf-8")
+    monkeypatch.setattr(service, "MAX_UPLOAD_BYTES", 1024)
+    files = [exe, fake_pdf, fake_docx, empty, binary, big]
+    outcome = site.service.add_reports([(str(f), f.name) for f in files])
+    assert [name for name, _ in outcome.rejected] == [f.name for f in files], outcome
+    assert not outcome.added
+    assert not any((site.corpus / "uploads" / f.name).exists() for f in files)
+
+
+def test_upload_names_are_made_safe():
+    from ui.service import safe_name
+
+    assert safe_name("../../etc/passwd.txt") == "passwd.txt"
+    assert safe_name("..\\..\\x.PDF") == "x.pdf"
+    assert safe_name(".hidden.txt") == "hidden.txt"
+    assert safe_name("Báo cáo <b>2024.docx") == "Báo cáo _b_2024.docx"
+    assert safe_name("a/b/<i>.txt") == "i.txt"
+
+
+def test_unreadable_upload_is_reported_and_not_kept(site, tmp_path):
+    short = tmp_path / "qua-ngan.txt"
+    short.write_text("abc", encoding="utf-8")
+    outcome = site.service.add_reports([(str(short), short.name)])
+    assert [n for n, _ in outcome.skipped] == [short.name], outcome
+    assert not (site.corpus / "uploads" / short.name).exists()
+
+
+# ---------------------------------------------------------------- rendering, export, errors
+
+def _passage(text: str, **kw):
+    from rag.answer import Passage
+
+    base = dict(rank=1, source="corpus/pdf/a.pdf", page=3, page_end=3, section="1. Kết quả", text=text, score=0.5,
+                citation="UBND huyện X, Báo cáo số 1/BC-UBND, tr. 3 (a.pdf)", chunk_id=1, doc_id=7, start=0,
+                end=len(text), highlights=[(0, 10)], issuer="UBND huyện X", number="1/BC-UBND",
+                date="ngày 01/02/2024", doc_type="Báo cáo", province="Thanh Hóa", districts=["X"], year=2024)
+    base.update(kw)
+    return Passage(**base)
+
+
+def test_report_html_is_escaped():
+    from rag.answer import Answer
+    from ui.render import render_answer
+
+    evil = "<script>alert(1)</script> và <img src=x onerror=alert(2)> ' \" &"
+    answer = Answer(f"hỏi {evil}", f"- Theo X: “{evil}” [1]", True,
+                    [_passage(evil, section=evil, citation=evil, issuer=evil, source=f"corpus/{evil}.pdf")])
+    page = render_answer(answer)
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "onerror=alert(2)&gt;" in page  # shown as text, inside an escaped tag
+    assert "href='#rag-p-1'" in page       # our own markup survives
+
+
+def test_cards_grouped_by_report_with_page_links_and_copy_text():
+    from rag.answer import Answer
+    from ui.render import copy_text, render_answer
+
+    a = _passage("Câu một. Câu hai.", rank=1, page=2, doc_id=7, highlights=[(0, 8)])
+    b = _passage("Câu ba.", rank=2, page=5, doc_id=7, chunk_id=2)
+    c = _passage("Câu bốn.", rank=3, doc_id=9, source="corpus/txt/b.txt", page=None, page_end=None, chunk_id=3)
+    page = render_answer(Answer("q", "- Theo X: “Câu một.” [1]", True, [a, b, c]))
+    assert page.count("class='rag-doc'") == 2
+    assert "/nguon/7/a.pdf#page=2" in page and "/nguon/7/a.pdf#page=5" in page
+    assert "/nguon/9/b.txt'" in page and "#page" not in page.split("/nguon/9/b.txt")[1][:5]
+    assert "<mark>Câu một.</mark> Câu hai." in page
+    assert "3 đoạn trích từ 2 báo cáo" in page
+    assert copy_text(a) == "“Câu một. Câu hai.”\n(Nguồn: UBND huyện X, Báo cáo số 1/BC-UBND, tr. 3 (a.pdf))"
+
+
+def test_export_docx_and_markdown(tmp_path):
+    from docx import Document
+
+    from rag.answer import Answer
+    from ui.export import export_file
+
+    answer = Answer("Câu hỏi?", "", True, [_passage("Đoạn một.", rank=1), _passage("Đoạn hai.", rank=2)]).to_json()
+    md = export_file(answer, [2], "md", tmp_path).read_text(encoding="utf-8")
+    assert "> Đoạn hai." in md and "Đoạn một." not in md and "— UBND huyện X, Báo cáo số 1/BC-UBND" in md
+    doc = Document(str(export_file(answer, [1, 2], "docx", tmp_path)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Đoạn một." in text and "Đoạn hai." in text and "Nguồn: UBND huyện X" in text
+
+
+def test_no_index_shows_a_message(tmp_path, settings):
+    from ui.app import create_app
+    from ui.service import SearchService
+
+    service = SearchService(tmp_path / "no-index", settings, corpus_dir=tmp_path / "corpus")
+    result = service.ask(OCOP)
+    assert result.answer is None and "Chưa có chỉ mục" in result.message
+    assert service.corpus()[0] == [] and service.filter_choices()["province"] == []
+    create_app(service)  # the page still builds
+
+
+def test_library_errors_become_vietnamese_messages():
+    from rag.errors import IndexCorruptError, ModelUnavailableError
+    from ui.service import explain
+
+    assert "mô hình" in explain(ModelUnavailableError("cannot load the model at x"))
+    assert "rebuild" in explain(IndexCorruptError("damaged"))
+    assert "Traceback" not in explain(ValueError("boom")) and "boom" not in explain(ValueError("boom"))
+
+
+def test_search_failure_is_a_message_not_a_trace(site, monkeypatch):
+    def broken(*a, **k):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(site.service.searcher, "ask", broken)
+    result = site.service.ask(OCOP)
+    assert result.answer is None and "lỗi nội bộ" in result.message and "secret" not in result.message
+
+
+def test_safe_defaults():
+    import inspect
+
+    from ui.app import parse_auth, serve
+    from rag.errors import ConfigError
+
+    assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
+    assert list(inspect.signature(serve).parameters) == ["index_dir", "host", "port", "auth", "config"]
+    assert parse_auth(None) is None and parse_auth("") is None
+    assert parse_auth("canbo:mat:khau") == ("canbo", "mat:khau")
+    for bad in ("canbo", ":x", "canbo:"):
+        with pytest.raises(ConfigError):
+            parse_auth(bad)
+
+
+def test_queue_has_a_concurrency_limit(site):
+    blocks = site.app.state.blocks
+    assert blocks._queue.default_concurrency_limit == 4
+    assert not any("flag" in (fn.name or "") for fn in blocks.fns.values())

@@ -1,0 +1,139 @@
+"""End to end in a real browser: Debian's chromium driven by Playwright for Python.
+
+Skipped, with the reason shown, where chromium or playwright is not installed
+(``apt-get install chromium``; ``pip install playwright`` — no ``playwright install`` needed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_ui import NEW_REPORT, OCOP, make_site
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+if not CHROMIUM.exists():
+    pytest.skip(f"chromium is not installed at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+
+dialogs: list[str] = []  # any alert() a page opens (there must be none)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, txt_index, embedder, settings):
+    s = make_site(tmp_path_factory, "ui-browser", txt_index, embedder, settings)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, site):
+    context = browser.new_context(viewport={"width": 1360, "height": 1000}, locale="vi-VN")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    dialogs.clear()
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(site.url)
+    page.wait_for_selector(".rag-welcome")
+    yield page
+    context.close()
+
+
+def _ask(page, question: str) -> None:
+    box = page.locator("#rag-question textarea, #rag-question input").first
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_selector(f".rag-result:has-text('{question[:20]}'), .rag-card", timeout=60_000)
+
+
+def test_question_cards_source_copy_and_export(page, site, tmp_path):
+    _ask(page, OCOP)
+    cards = page.locator(".rag-card")
+    assert cards.count() >= 2
+    results = page.locator("#rag-results").inner_text()
+    assert "Bình Liêu" in results and "Ba Chẽ" in results
+    assert page.locator(".rag-card mark").count() >= 1
+    assert "Trích dẫn:" in cards.first.inner_text()
+    page.screenshot(path=str(tmp_path / "main.png"), full_page=True)
+
+    # open the source: the link serves the indexed file itself
+    link = cards.first.locator("a.rag-open")
+    href = link.get_attribute("href")
+    assert href.startswith("/nguon/")
+    response = page.request.get(site.url + href.split("#")[0])
+    assert response.ok
+    source = next(Path(site.sources).glob(Path(href.split("#")[0]).name))
+    assert response.body() == source.read_bytes()
+    with page.expect_popup() as popup_info:
+        link.click()
+    popup = popup_info.value
+    popup.wait_for_load_state()
+    assert "OCOP" in popup.content()
+    popup.close()
+
+    # copy for drafting: the excerpt and its citation land on the clipboard
+    cards.first.locator(".rag-copy").click()
+    page.wait_for_function("document.querySelector('.rag-copy').textContent.includes('Đã sao chép')")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("“") and "(Nguồn: " in copied and "Quảng Ninh" in copied
+
+    # export the chosen excerpts as Markdown
+    page.locator("#rag-export-md").click()
+    exported = page.locator("#rag-exported a").first
+    exported.wait_for()
+    with page.expect_download() as download_info:
+        exported.click()
+    saved = tmp_path / "trich-dan.md"
+    download_info.value.save_as(saved)
+    assert "(Nguồn" not in saved.read_text(encoding="utf-8")  # Markdown form: quote then "— citation"
+    assert "— Sở KH&CN tỉnh Quảng Ninh" in saved.read_text(encoding="utf-8")
+
+
+def test_empty_question_and_example(page):
+    box = page.locator("#rag-question textarea, #rag-question input").first
+    box.fill("")
+    page.locator("#rag-ask").click()
+    page.wait_for_selector(".rag-msg-warn:has-text('Vui lòng nhập câu hỏi')")
+    page.get_by_text("quan hoa co bao nhieu san pham ocop").first.click()
+    page.wait_for_selector(".rag-card")
+    assert "Quan Hoá" in page.locator("#rag-results").inner_text() or \
+        "Quan Hóa" in page.locator("#rag-results").inner_text()
+
+
+def test_upload_a_report_then_find_it(page, site, tmp_path):
+    report = tmp_path / "muong-lat-2024-nuoi-ong.txt"
+    report.write_text(NEW_REPORT, encoding="utf-8")
+    page.get_by_role("tab", name="Kho báo cáo").click()
+    page.wait_for_selector(".rag-table")
+    assert "Sở KH&amp;CN" not in page.locator("#rag-corpus").inner_text()
+    page.locator("#rag-upload input[type=file]").set_input_files(str(report))
+    page.wait_for_selector("#rag-upload :text('muong-lat-2024-nuoi-ong.txt')")
+    page.locator("#rag-upload-btn").click()
+    page.wait_for_selector("#rag-upload-status .rag-msg-ok", timeout=120_000)
+    assert report.name in page.locator("#rag-corpus").inner_text()
+    page.screenshot(path=str(tmp_path / "corpus.png"), full_page=True)
+
+    page.get_by_role("tab", name="Hỏi đáp").click()
+    _ask(page, "Mường Lát có bao nhiêu hợp tác xã nuôi ong?")
+    first = page.locator(".rag-card").first.inner_text()
+    assert "Mường Lát" in first
+    assert '<script>alert("xss")</script>' in first  # the report's markup shows as text
+    assert dialogs == []
+    # the new district is offered as a filter without a restart
+    page.locator("#rag-district").click()
+    assert page.get_by_role("option", name="Mường Lát").count() == 1
+    page.keyboard.press("Escape")
