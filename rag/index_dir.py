@@ -32,6 +32,9 @@ from .store import Store
 from .vectors import VectorIndex
 
 SCHEMA_VERSION = 1
+# Bump when loading, metadata extraction or chunking change what an ingest stores: the next
+# ingest then re-reads every file (embeddings of unchanged passages are still reused).
+PIPELINE_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 REBUILD_HINT = "rebuild it with `rag ingest --rebuild`"
@@ -48,6 +51,7 @@ class Manifest:
     created_at: str
     schema_version: int = SCHEMA_VERSION
     package_version: str = __version__
+    pipeline_version: int = PIPELINE_VERSION
     files: dict = field(default_factory=dict)
 
     def write(self, directory: Path) -> None:
@@ -58,6 +62,7 @@ class Manifest:
         path = directory / MANIFEST
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            data.setdefault("pipeline_version", 1)
             return cls(**data)
         except FileNotFoundError as exc:
             raise IndexCorruptError(f"{path} is missing", REBUILD_HINT) from exc

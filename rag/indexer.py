@@ -24,7 +24,8 @@ from .config import Settings
 from .dedup import canonical_groups, fingerprint
 from .embedding import Embedder, ModelSpec
 from .errors import IndexMismatchError, UnreadableFileError
-from .index_dir import (Manifest, current_generation, load_arrays, new_generation, publish, save_arrays)
+from .index_dir import (PIPELINE_VERSION, Manifest, current_generation, load_arrays, new_generation, publish,
+                        save_arrays)
 from .lexical import LexicalIndex
 from .loading import file_format, load_document
 from .metadata import DocumentMetadata, extract_metadata
@@ -127,7 +128,12 @@ class Ingestor:
         previous = None if rebuild else current_generation(self.index_dir)
         prev_manifest = Manifest.read(previous) if previous else None
         model_name = self.settings.model or (prev_manifest.model["name"] if prev_manifest else None)
-        if previous is not None and prev_manifest is not None and ModelSpec.from_name(model_name).name == prev_manifest.model["name"]:
+        reread = prev_manifest is not None and prev_manifest.pipeline_version != PIPELINE_VERSION
+        if reread:
+            log.warning("index built by an older pipeline (version %s): every file is read again",
+                        prev_manifest.pipeline_version)
+        if (previous is not None and prev_manifest is not None and not reread
+                and ModelSpec.from_name(model_name).name == prev_manifest.model["name"]):
             unchanged, skipped = self._nothing_changed(previous, paths)
             if unchanged is not None:  # every file as indexed: no model load, no new generation
                 report.unchanged, report.skipped = unchanged, skipped
@@ -144,7 +150,8 @@ class Ingestor:
         name, tmp = new_generation(self.index_dir)
         try:
             store = self._open_store(previous, tmp)
-            self._update_documents(store, paths, embedder, Chunker(embedder.count_tokens, chunker_settings), report)
+            self._update_documents(store, paths, embedder, Chunker(embedder.count_tokens, chunker_settings), report,
+                                   reread=reread)
             self._set_canonical(store)
             store.commit()
             chunk_ids, vectors, texts = self._vectors(store, previous, embedder, report)
@@ -216,7 +223,7 @@ class Ingestor:
         return Store(target)
 
     def _update_documents(self, store: Store, paths: list[Path], embedder: Embedder, chunker: Chunker,
-                          report: IngestReport) -> None:
+                          report: IngestReport, reread: bool = False) -> None:
         files, skipped = discover(paths)
         report.skipped.extend(skipped)
         known = store.documents_by_path()
@@ -231,10 +238,10 @@ class Ingestor:
             except OSError as exc:
                 report.skipped.append(SkippedFile(key, f"cannot read: {exc.strerror or exc}"))
                 continue
-            if key in known and known[key][1] == content_hash:
+            if key in known and known[key][1] == content_hash and not reread:
                 report.unchanged += 1
                 continue
-            if key in known_skips and known_skips[key][0] == content_hash:
+            if key in known_skips and known_skips[key][0] == content_hash and not reread:
                 report.skipped.append(SkippedFile(key, known_skips[key][1]))  # unchanged, still unreadable
                 continue
             try:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .metadata import capitalised_prefix
-from .vntext import NUMBER_WORDS, fold, match_key, split_sentences
+from .vntext import canonical_tones, fold, match_key, read_number_words, split_sentences
 
 LIST_CUES = ("nhung huyen nao", "huyen nao", "cac huyen nao", "dia phuong nao", "nhung dia phuong",
              "which districts", "which district", "what districts", "which localities", "liet ke",
@@ -82,17 +82,27 @@ def _english_to_vietnamese(question: str) -> str:
 
 
 def _syllables_with_values(text: str) -> list[tuple[str, int | None]]:
-    """Folded syllables with their integer value (digits, or a number word; "ba (03)" counts once)."""
-    raw = re.findall(r"\w+", text.lower())
+    """Folded syllables with their integer value: digits, or spelled-out numbers (``mười sáu``,
+    ``một``) read as one token; ``ba (03)`` counts once."""
+    raw = re.findall(r"\w+", canonical_tones(text).lower())
     out: list[tuple[str, int | None]] = []
     i = 0
     while i < len(raw):
         tok = raw[i]
-        value: int | None = int(tok) if tok.isdigit() else NUMBER_WORDS.get(tok)
-        if tok in NUMBER_WORDS and i + 1 < len(raw) and raw[i + 1].isdigit() and int(raw[i + 1]) == value:
-            i += 1  # "ba (03)": the word and its digits are one number
-        out.append((fold(tok), value))
-        i += 1
+        if tok.isdigit():
+            out.append((tok, int(tok)))
+            i += 1
+            continue
+        spelled = read_number_words(raw, i)
+        if spelled is None:
+            out.append((fold(tok), None))
+            i += 1
+            continue
+        value, used = spelled
+        i += used
+        if i < len(raw) and raw[i].isdigit() and int(raw[i]) == value:
+            i += 1  # "ba (03)": the words and their digits are one number
+        out.append((str(value), value))
     return out
 
 

@@ -12,8 +12,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .gazetteer import province_named
-from .vntext import fold, match_key
+from .gazetteer import PROVINCES, province_named
+from .vntext import canonical_tones, fold, match_key
 
 DOC_TYPES = {
     "BÁO CÁO": "Báo cáo", "KẾ HOẠCH": "Kế hoạch", "QUYẾT ĐỊNH": "Quyết định", "TỜ TRÌNH": "Tờ trình",
@@ -32,7 +32,8 @@ _DATE_LINE = re.compile(
     r"^(?P<place>[^\d,:]{2,40}),\s*ngày\s*(?P<d>\d{1,2})?[\s.…]*tháng\s*(?P<m>\d{1,2})?[\s.…]*năm\s*(?P<y>\d{4})",
     re.IGNORECASE)
 _NEWS_DATE = re.compile(r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})(?:\s+\d{1,2}:\d{2})?$")
-_ORG_UNIT = re.compile(r"^(?:UBND|ỦY BAN NHÂN DÂN|UỶ BAN NHÂN DÂN)\s+(?P<unit>TỈNH|HUYỆN|THỊ XÃ|THÀNH PHỐ|QUẬN|XÃ)\s+(?P<name>.+)$")
+_ORG_UNIT = re.compile(r"^(?:(?:UBND|ỦY BAN NHÂN DÂN|UỶ BAN NHÂN DÂN)\s+)?(?P<unit>TỈNH|HUYỆN|THỊ XÃ|THÀNH PHỐ|QUẬN|XÃ)\s+(?P<name>.+)$")
+_COUNCIL = ("UBND", "ỦY BAN NHÂN DÂN", "UỶ BAN NHÂN DÂN")
 _UNIT_WORDS = {"TỈNH": "tỉnh", "HUYỆN": "huyện", "THỊ XÃ": "thị xã", "THÀNH PHỐ": "thành phố", "QUẬN": "quận", "XÃ": "xã"}
 _AGENCIES = {
     "SỞ KHOA HỌC VÀ CÔNG NGHỆ": "Sở Khoa học và Công nghệ",
@@ -147,7 +148,7 @@ def extract_metadata(text: str) -> DocumentMetadata:
             title = _vv_title(head, i)
             doc_type = doc_type or OFFICIAL_LETTER
         if line.startswith(("CỘNG HÒA", "CỘNG HOÀ")) and not header_orgs:
-            header_orgs = [h for h in head[:i] if h.upper() == h and len(h) > 3]
+            header_orgs = _merge_council_lines([h for h in head[:i] if h.upper() == h and len(h) > 3])
 
     if not doc_type and number:
         code = number.split("/", 1)[-1].split("-", 1)[0].upper()
@@ -166,6 +167,17 @@ def extract_metadata(text: str) -> DocumentMetadata:
     return DocumentMetadata(doc_type=doc_type, number=number, issuer=issuer, place=place, date=date,
                             date_text=date_text, year=year, title=title, signer=signer,
                             signer_role=signer_role, province=province, districts=districts)
+
+
+def _merge_council_lines(lines: list[str]) -> list[str]:
+    """``ỦY BAN NHÂN DÂN`` / ``HUYỆN CẨM THỦY`` on two lines is one body: ``ỦY BAN NHÂN DÂN HUYỆN CẨM THỦY``."""
+    out: list[str] = []
+    for line in lines:
+        if out and out[-1] in _COUNCIL and _ORG_UNIT.match(line):
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return out
 
 
 def _following_title(head: list[str], start: int) -> str:
@@ -197,18 +209,19 @@ def _province(text: str, header_orgs: list[str], place: str) -> str:
                 return found
     if place and province_named(place):
         return province_named(place) or ""
+    # else the province the text names most ("tỉnh X" counts three times)
+    body = canonical_tones(text)
     counts: Counter[str] = Counter()
-    for m in re.finditer(r"\b(tỉnh |Tỉnh |TỈNH |KH&CN |Sở Khoa học và Công nghệ )?" + _NAME_WORDS, text):
-        name = capitalised_prefix(m.group(2))
-        if not name:
-            continue
-        for n_words in (3, 2, 1):
-            candidate = " ".join(name.split()[:n_words])
-            found = province_named(candidate)
-            if found:
-                counts[found] += 3 if m.group(1) else 1
-                break
+    for province, pattern in _PROVINCE_PATTERNS:
+        for m in pattern.finditer(body):
+            counts[province] += 3 if m.group(1) else 1
     return counts.most_common(1)[0][0] if counts else ""
+
+
+_PROVINCE_PATTERNS = [
+    (p, re.compile(r"(?<!\w)(tỉnh\s+|Tỉnh\s+|TỈNH\s+)?(?:" + re.escape(canonical_tones(p)) + "|"
+                   + re.escape(canonical_tones(p).upper()) + r")(?!\w)"))
+    for p in PROVINCES if not p.startswith("TP.")]
 
 
 def _issuer(text: str, header_orgs: list[str], number: str, place: str, province: str, doc_type: str) -> str:

@@ -102,6 +102,31 @@ _COUNTED = {"sao", "sản", "nhiệm", "mô", "doanh", "lớp", "dự", "hộ", 
             "nhãn", "hợp", "tổ", "người", "đơn", "sáng", "chương", "đề", "hội", "cuộc", "văn", "tỷ", "triệu"}
 
 
+_UNITS = {"một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "lăm": 5, "sáu": 6, "bảy": 7,
+          "bẩy": 7, "tám": 8, "chín": 9}
+
+
+def read_number_words(tokens: list[str], i: int) -> tuple[int, int] | None:
+    """(value, tokens used) of a spelled-out number starting at ``tokens[i]``.
+
+    ``mười sáu`` -> 16, ``hai mươi mốt`` -> 21, ``một`` -> 1. Only what counts need (< 100).
+    """
+    tok = tokens[i] if i < len(tokens) else ""
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if tok == "mười":
+        if nxt in _UNITS and nxt not in ("một", "tư", "mốt"):
+            return 10 + _UNITS[nxt], 2
+        return 10, 1
+    if tok in _UNITS and tok not in ("mốt", "lăm", "tư"):
+        if nxt == "mươi":
+            after = tokens[i + 2] if i + 2 < len(tokens) else ""
+            if after in _UNITS:
+                return _UNITS[tok] * 10 + _UNITS[after], 3
+            return _UNITS[tok] * 10, 2
+        return _UNITS[tok], 1
+    return None
+
+
 def number_value(tokens: list[str], i: int) -> int | None:
     """Integer value of ``tokens[i]`` if it is a count (digits, or a number word before a counted noun)."""
     tok = tokens[i]

@@ -222,3 +222,18 @@ def test_unchanged_archive_is_not_rebuilt_and_bad_files_not_reread(tmp_path, emb
     assert again.generation == first.generation  # nothing changed: no new generation
     assert again.unchanged == 1 and [Path(s.path).name for s in again.skipped] == ["scan.pdf"]
     assert "corrupt" in again.skipped[0].reason
+
+
+def test_older_pipeline_index_is_reread_with_embeddings_reused(tmp_path, embedder, settings):
+    corpus = _copy(tmp_path / "c", stems=TWO[:1])
+    index = tmp_path / "i"
+    ingest([corpus], index, settings=settings, embedder=embedder)
+    manifest_path = current_generation(index) / "manifest.json"
+    data = json.loads(manifest_path.read_text(encoding="utf-8"))
+    data["pipeline_version"] = 1
+    manifest_path.write_text(json.dumps(data), encoding="utf-8")
+    again = ingest([corpus], index, settings=settings, embedder=embedder)
+    assert len(again.indexed) == 1 and again.embedded == 0
+    from rag.index_dir import PIPELINE_VERSION
+
+    assert json.loads((current_generation(index) / "manifest.json").read_text())["pipeline_version"] == PIPELINE_VERSION

@@ -55,3 +55,13 @@ def test_filled_in_number_and_full_date():
     assert meta.issuer == "UBND huyện Triệu Sơn"
     assert meta.province == "Thanh Hóa" and meta.districts == ("Triệu Sơn",)
     assert meta.number_display() == "số 123/BC-UBND"
+
+
+def test_council_header_on_two_lines_and_province_from_the_body():
+    text = ("ỦY BAN NHÂN DÂN\nHUYỆN CẨM THỦY\n\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n\n"
+            "Số: 150/BC-UBND\n\nCẩm Thủy, ngày    tháng 11 năm 2024\n\nBÁO CÁO\n\nTổng kết công tác KH&CN năm 2024\n\n"
+            "Kính gửi: Sở Khoa học và Công nghệ tỉnh Thanh Hoá.\n\nNội dung báo cáo của huyện.\n")
+    meta = extract_metadata(text)
+    assert meta.issuer == "UBND huyện Cẩm Thủy"
+    assert meta.province == "Thanh Hóa" and meta.districts == ("Cẩm Thủy",)
+    assert (meta.date, meta.number) == ("2024-11", "150/BC-UBND")
