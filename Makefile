@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install run ingest serve test eval clean
+.PHONY: install system-deps run ingest serve test eval clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,13 +14,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+# Tesseract + Vietnamese model for scanned PDFs; without them scans are skipped with a reason.
+system-deps:
+	-bash scripts/install-system-deps.sh
+
+install: system-deps $(VENV)/.installed
 
 ingest: install
 	$(VENV)/bin/rag ingest corpus --index index
 
+AUTH ?=
 serve: install
-	$(VENV)/bin/rag serve --index index --host $(HOST) --port $(PORT)
+	$(VENV)/bin/rag serve --index index --host $(HOST) --port $(PORT) $(if $(AUTH),--auth $(AUTH))
 
 run: ingest serve
 

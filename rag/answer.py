@@ -45,6 +45,7 @@ class Passage:
     districts: list[str] = field(default_factory=list)
     year: int | None = None
     also_in: list[str] = field(default_factory=list)  # the same report in other formats
+    ocr_confidence: float | None = None  # set when the passage was read from a scan by OCR
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)

@@ -9,6 +9,7 @@ from typing import Callable
 from .answer import (Answer, AnswerRow, Passage, best_sentences, compose_answer, compose_list_answer, coverage,
                      informative_terms)
 from .listing import ListAnswerer
+from .ocr import confidence_for_pages
 from .citation import format_citation, format_date
 from .config import Settings, load_settings
 from .embedding import Embedder, ModelSpec
@@ -104,15 +105,17 @@ class Searcher:
             chunk = chunks[cid]
             doc = self.retriever.documents[chunk.doc_id]
             best_coverage = max(best_coverage, coverage(terms, weights, chunk.context + " " + chunk.text))
+            ocr_confidence = confidence_for_pages(doc.ocr, chunk.page, chunk.page_end)
             passages.append(Passage(
                 rank=rank, source=doc.path, page=chunk.page, page_end=chunk.page_end,
                 section=" › ".join(chunk.section_path), text=chunk.text, score=round(score, 6),
-                citation=format_citation(doc.meta, chunk.section_path, chunk.page, chunk.page_end, doc.path),
+                citation=format_citation(doc.meta, chunk.section_path, chunk.page, chunk.page_end, doc.path,
+                                         ocr_confidence),
                 chunk_id=chunk.id, doc_id=doc.id, start=chunk.start, end=chunk.end,
                 highlights=best_sentences(chunk.text, terms, weights, quantities=quantity_phrases(question)), issuer=doc.meta.issuer,
                 number=doc.meta.number, date=format_date(doc.meta), doc_type=doc.meta.doc_type,
                 province=doc.meta.province, districts=list(doc.meta.districts), year=doc.meta.year,
-                also_in=self._alternates.get(doc.id, [])))
+                also_in=self._alternates.get(doc.id, []), ocr_confidence=ocr_confidence))
         return passages, best_coverage
 
     def _scope_covered(self, question: str, passages: list[Passage]) -> bool:

@@ -44,13 +44,15 @@ def _progress_printer():
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="file" if stage == "read" else "chunk",
-                                     file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
+            unit = {"read": "file", "ocr": "page"}.get(stage, "chunk")
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit, file=sys.stderr, leave=False,
+                                     disable=not sys.stderr.isatty())
         bar.total = total
         bar.n = done
         bar.refresh()
         if done >= total:
             bar.close()
+            bars.pop(stage, None)  # the next file's OCR gets a bar of its own
 
     return progress
 
@@ -63,11 +65,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     report = ingest(paths, args.index, settings=settings, rebuild=args.rebuild, progress=_progress_printer())
     for skipped in report.skipped:
         print(f"skipped: {skipped.path}: {skipped.reason}", file=sys.stderr)
+    for low in report.low_ocr:
+        print(f"low OCR confidence: {low.path} p.{low.page} ({low.confidence:.0f}%) — please check the scan",
+              file=sys.stderr)
     summary = {"indexed": len(report.indexed), "unchanged": report.unchanged, "removed": len(report.removed),
                "skipped": len(report.skipped), "documents": report.n_documents, "chunks": report.n_chunks,
                "embedded": report.embedded, "seconds": round(report.seconds, 2), "generation": report.generation}
     if args.json:
         summary["skipped_files"] = [{"path": s.path, "reason": s.reason} for s in report.skipped]
+        summary["low_ocr_pages"] = [{"path": p.path, "page": p.page, "confidence": p.confidence} for p in report.low_ocr]
         print(json.dumps(summary, ensure_ascii=False))
     else:
         print(f"indexed {summary['indexed']} files ({summary['unchanged']} unchanged, {summary['removed']} removed, "

@@ -2,7 +2,7 @@
 
 A MinHash over accent-folded 5-word shingles estimates the Jaccard similarity of
 two texts; documents above ``THRESHOLD`` form a group whose preferred member
-(PDF first: it has page numbers for citations) is the one that is searched.
+(PDF first: it has page numbers for citations; OCRed scans last) is the one that is searched.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from .vntext import fold
 N_HASHES = 64
 SHINGLE = 5
 THRESHOLD = 0.9
-FORMAT_PREFERENCE = {"pdf": 0, "docx": 1, "html": 2, "md": 3, "txt": 4}
+# PDF first (pages for citations); a scan read by OCR last (its text has recognition errors)
+FORMAT_PREFERENCE = {"pdf": 0, "docx": 1, "html": 2, "md": 3, "txt": 4, "pdf-ocr": 5}
 _MASK = np.uint64((1 << 61) - 1)
 _rng = np.random.default_rng(20240601)
 _A = _rng.integers(1, 1 << 61, size=N_HASHES, dtype=np.uint64)

@@ -34,7 +34,7 @@ from .vectors import VectorIndex
 SCHEMA_VERSION = 1
 # Bump when loading, metadata extraction or chunking change what an ingest stores: the next
 # ingest then re-reads every file (embeddings of unchanged passages are still reused).
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 REBUILD_HINT = "rebuild it with `rag ingest --rebuild`"
@@ -179,4 +179,8 @@ def open_index(index_dir: Path, expected_model: str | None = None) -> OpenIndex:
         raise IndexCorruptError(f"{generation}/vectors.faiss has dimension {vectors.index.d}, manifest says "
                                 f"{manifest.model.get('dimension')}", REBUILD_HINT)
     store = Store(generation / "meta.sqlite", readonly=True)
+    if store.outdated:
+        store.close()
+        raise IndexMismatchError(f"index {index_dir} was written by an older version of this program",
+                                 "run `rag ingest` once to upgrade it (nothing is re-embedded)")
     return OpenIndex(generation, manifest, store, ids, vectors, lexical)

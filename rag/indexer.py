@@ -29,6 +29,7 @@ from .index_dir import (PIPELINE_VERSION, Manifest, current_generation, load_arr
 from .lexical import LexicalIndex
 from .loading import file_format, load_document
 from .metadata import DocumentMetadata, extract_metadata
+from .ocr import skip_is_stale
 from .store import Store
 from .vectors import VectorIndex
 
@@ -41,12 +42,22 @@ class SkippedFile:
     reason: str
 
 
+@dataclass(frozen=True)
+class LowConfidencePage:
+    """A scanned page whose OCR staff should check."""
+
+    path: str
+    page: int
+    confidence: float
+
+
 @dataclass
 class IngestReport:
     indexed: list[str] = field(default_factory=list)
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
+    low_ocr: list[LowConfidencePage] = field(default_factory=list)
     n_documents: int = 0
     n_chunks: int = 0
     embedded: int = 0
@@ -189,6 +200,8 @@ class Ingestor:
         n_discover_skips = len(skipped)
         store = Store(previous / "meta.sqlite", readonly=True)
         try:
+            if store.outdated:
+                return None, []  # the schema needs a migration: write a new generation
             known = {p: h for p, (_, h) in store.documents_by_path().items()}
             known_skips = store.skipped_by_path()
         finally:
@@ -202,6 +215,8 @@ class Ingestor:
             except OSError:
                 return None, []
             if key in known_skips and known_skips[key][0] == content_hash:
+                if skip_is_stale(known_skips[key][1]):
+                    return None, []  # a scan skipped for want of OCR, and OCR can run now
                 skipped.append(SkippedFile(key, known_skips[key][1]))
             elif known.get(key) != content_hash:
                 return None, []
@@ -241,11 +256,12 @@ class Ingestor:
             if key in known and known[key][1] == content_hash and not reread:
                 report.unchanged += 1
                 continue
-            if key in known_skips and known_skips[key][0] == content_hash and not reread:
+            if (key in known_skips and known_skips[key][0] == content_hash and not reread
+                    and not skip_is_stale(known_skips[key][1])):
                 report.skipped.append(SkippedFile(key, known_skips[key][1]))  # unchanged, still unreadable
                 continue
             try:
-                doc = load_document(path)
+                doc = load_document(path, progress=self.progress)
             except UnreadableFileError as exc:
                 report.skipped.append(SkippedFile(key, exc.reason))
                 store.record_skip(key, content_hash, exc.reason)
@@ -262,7 +278,8 @@ class Ingestor:
             embed_texts = [self._embed_text(embedder, ctx, c.text) for ctx, c in zip(contexts, chunks)]
             hashes = [hashlib.sha1(t.encode()).hexdigest() for t in embed_texts]
             doc_id = store.add_document(key, doc.format, content_hash, size, doc.text, doc.pages, meta,
-                                        fingerprint(doc.text))
+                                        fingerprint(doc.text), ocr=doc.ocr_confidence)
+            report.low_ocr.extend(LowConfidencePage(key, p.page, p.confidence) for p in doc.low_confidence_pages())
             store.add_chunks(doc_id, chunks, contexts, hashes)
             report.indexed.append(key)
         roots = [_display_path(Path(p)) for p in paths if Path(p).is_dir()]
@@ -280,7 +297,8 @@ class Ingestor:
 
     @staticmethod
     def _set_canonical(store: Store) -> None:
-        docs = [(d.id, d.format, d.path, d.fingerprint or b"") for d in store.documents(with_text=False)]
+        docs = [(d.id, "pdf-ocr" if d.ocr else d.format, d.path, d.fingerprint or b"")
+                for d in store.documents(with_text=False)]
         store.set_canonical(canonical_groups([d for d in docs if d[3]]))
 
     def _vectors(self, store: Store, previous: Path | None, embedder: Embedder,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import UnreadableFileError
+from .pdf_limits import pdf_limits
 from .ocr import INSTALL_COMMAND, OcrConfidence, OcrSettings, ocr_pdf, ocr_unavailable
 from .ocr import low_confidence as _low_confidence
 from .vntext import nfc
@@ -93,7 +94,8 @@ def load_document(path: Path, *, ocr: OcrSettings | None = None,
     loader = {"pdf": _load_pdf, "docx": _load_docx, "txt": _load_text, "md": _load_text,
               "html": _load_html}[fmt]
     try:
-        doc = _load_pdf(path, ocr, progress) if fmt == "pdf" else loader(path)
+        with pdf_limits():
+            doc = _load_pdf(path, ocr, progress) if fmt == "pdf" else loader(path)
     except UnreadableFileError:
         raise
     except MemoryError as exc:

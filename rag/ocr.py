@@ -34,6 +34,7 @@ DEFAULT_WORKERS = 2
 DEFAULT_DPI = 0  # 0: the scan's own resolution (AUTO_DPI_RANGE), FALLBACK_DPI when the page has no image
 AUTO_DPI_RANGE = (150, 400)
 FALLBACK_DPI = 300
+MAX_RENDER_PIXELS = 40_000_000  # an oversized page is rendered at a lower resolution (A4 at 400 dpi: 15.5 M)
 DEFAULT_MIN_CONFIDENCE = 70.0
 DEFAULT_PAGE_TIMEOUT_S = 300
 CACHE_VERSION = 2
@@ -337,9 +338,14 @@ def _render(pdf, page: int, dpi: int):
     """Page ``page`` (1-based) of an open pypdfium2 document as a grayscale PIL image."""
     pdf_page = pdf[page - 1]
     try:
-        bitmap = pdf_page.render(scale=render_dpi(pdf_page, dpi) / 72, grayscale=True)
+        scale = render_dpi(pdf_page, dpi) / 72
+        width, height = pdf_page.get_size()  # points
+        pixels = width * scale * height * scale
+        if pixels > MAX_RENDER_PIXELS:  # a huge page (or a PDF built to exhaust memory)
+            scale *= math.sqrt(MAX_RENDER_PIXELS / pixels) * 0.999  # pixel counts round up
+        bitmap = pdf_page.render(scale=scale, grayscale=True)
         try:
-            return bitmap.to_pil()
+            return bitmap.to_pil().copy()  # to_pil() shares the bitmap's buffer, freed by close()
         finally:
             bitmap.close()
     finally:
@@ -375,23 +381,32 @@ def ocr_pdf(path: Path, pages: Iterable[int], settings: OcrSettings | None = Non
     _limit_tesseract_threads()
     workers = max(1, settings.workers)
     fresh: dict[int, OcrPage] = {}
+    finished = len(results)  # pages done, failed ones included, so progress reaches the total
     pdf = pdfium.PdfDocument(str(path))
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr") as pool:
             pending: dict[Future, int] = {}
 
             def collect(done: set[Future]) -> None:
+                nonlocal finished
                 for future in done:
                     number = pending.pop(future)
                     try:
                         fresh[number] = future.result()
                     except Exception as exc:  # noqa: BLE001 - one bad page must not lose the others
                         log.warning("OCR failed on %s p.%d: %s: %s", path, number, type(exc).__name__, exc)
-                    progress("ocr", len(results) + len(fresh), total)
+                    finished += 1
+                    progress("ocr", finished, total)
 
             try:
                 for number in todo:
-                    image = _render(pdf, number, settings.dpi)  # PDFium calls stay on this thread
+                    try:
+                        image = _render(pdf, number, settings.dpi)  # PDFium calls stay on this thread
+                    except Exception as exc:  # noqa: BLE001 - an unrenderable page is left out, like a failed one
+                        log.warning("cannot render %s p.%d for OCR: %s: %s", path, number, type(exc).__name__, exc)
+                        finished += 1
+                        progress("ocr", finished, total)
+                        continue
                     pending[pool.submit(recognise_image, image, settings.lang, settings.page_timeout_s, number)] = number
                     while len(pending) >= workers:
                         done, _ = wait(pending, return_when=FIRST_COMPLETED)

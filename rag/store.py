@@ -16,6 +16,7 @@ from .chunking import Chunk
 from .errors import IndexCorruptError
 from .loading import PageSpan
 from .metadata import DocumentMetadata
+from .ocr import OcrConfidence, confidences_from_json, confidences_to_json
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -55,6 +56,9 @@ MIGRATIONS: tuple[str, ...] = (
         reason TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE documents ADD COLUMN ocr_json TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 
@@ -69,6 +73,7 @@ class StoredDocument:
     meta: DocumentMetadata
     canonical_id: int | None
     fingerprint: bytes | None
+    ocr: tuple[OcrConfidence, ...] = ()  # pages read by OCR, with their confidence
 
 
 @dataclass(frozen=True)
@@ -100,9 +105,15 @@ class Store:
                 self._migrate()
             else:
                 self.db.execute("SELECT count(*) FROM documents").fetchone()
+                self.outdated = self.schema_version() < len(MIGRATIONS)
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(f"index database {self.path} is unreadable: {exc}",
                                     "rebuild the index with `rag ingest --rebuild`") from exc
+
+    outdated = False  # a read-only store written by an older version (``rag ingest`` upgrades it)
+
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -116,15 +127,17 @@ class Store:
 
     # ------------------------------------------------------------ documents
     def add_document(self, path: str, fmt: str, content_hash: str, size: int, text: str,
-                     pages: Iterable[PageSpan], meta: DocumentMetadata, fingerprint: bytes) -> int:
+                     pages: Iterable[PageSpan], meta: DocumentMetadata, fingerprint: bytes,
+                     ocr: Iterable[OcrConfidence] = ()) -> int:
         cur = self.db.execute(
             """INSERT INTO documents (path, format, content_hash, size, text, pages_json, doc_type, number, issuer,
-                   place, date, date_text, year, title, signer, signer_role, province, districts_json, fingerprint)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                   place, date, date_text, year, title, signer, signer_role, province, districts_json, fingerprint,
+                   ocr_json)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (path, fmt, content_hash, size, text, json.dumps([[p.page, p.start, p.end] for p in pages]),
              meta.doc_type, meta.number, meta.issuer, meta.place, meta.date, meta.date_text, meta.year,
              meta.title, meta.signer, meta.signer_role, meta.province,
-             json.dumps(list(meta.districts), ensure_ascii=False), fingerprint))
+             json.dumps(list(meta.districts), ensure_ascii=False), fingerprint, confidences_to_json(ocr)))
         return int(cur.lastrowid)
 
     def add_chunks(self, doc_id: int, chunks: Iterable[Chunk], contexts: list[str], embed_hashes: list[str]) -> None:
@@ -162,7 +175,7 @@ class Store:
         self.db.commit()
 
     _DOC_COLUMNS = ("id, path, format, content_hash, text, pages_json, doc_type, number, issuer, place, date, "
-                    "date_text, year, title, signer, signer_role, province, districts_json, canonical_id, fingerprint")
+                    "date_text, year, title, signer, signer_role, province, districts_json, canonical_id, fingerprint, ocr_json")
 
     def documents(self, with_text: bool = True) -> list[StoredDocument]:
         cols = self._DOC_COLUMNS if with_text else self._DOC_COLUMNS.replace("text,", "'' AS text,", 1)
@@ -181,13 +194,14 @@ class Store:
     @staticmethod
     def _document(row: tuple) -> StoredDocument:
         (doc_id, path, fmt, chash, text, pages_json, doc_type, number, issuer, place, date, date_text, year,
-         title, signer, signer_role, province, districts_json, canonical_id, fingerprint) = row
+         title, signer, signer_role, province, districts_json, canonical_id, fingerprint, ocr_json) = row
         meta = DocumentMetadata(doc_type=doc_type or "", number=number or "", issuer=issuer or "", place=place or "",
                                 date=date or "", date_text=date_text or "", year=year, title=title or "",
                                 signer=signer or "", signer_role=signer_role or "", province=province or "",
                                 districts=tuple(json.loads(districts_json)))
         pages = tuple(PageSpan(*p) for p in json.loads(pages_json))
-        return StoredDocument(doc_id, path, fmt, chash, text, pages, meta, canonical_id, fingerprint)
+        return StoredDocument(doc_id, path, fmt, chash, text, pages, meta, canonical_id, fingerprint,
+                              confidences_from_json(ocr_json))
 
     # ------------------------------------------------------------ chunks
     _CHUNK_COLUMNS = "id, doc_id, ordinal, section_json, start, end, page, page_end, text, context, n_tokens, embed_hash"

@@ -171,8 +171,10 @@ def test_a_failing_page_is_left_out_and_the_rest_is_kept(fake_tesseract, tmp_pat
         return fake_tesseract(image, lang, timeout_s, page)
 
     monkeypatch.setattr(ocr, "recognise_image", flaky)
-    doc = load_document(SCAN, ocr=OcrSettings(cache_dir=None))
+    events: list[tuple[str, int, int]] = []
+    doc = load_document(SCAN, ocr=OcrSettings(cache_dir=None), progress=lambda *e: events.append(e))
     assert doc.ocr_pages == (1, 3) and doc.unread_pages == (2,)
+    assert events[-1] == ("ocr", 3, 3)                   # progress still reaches the total
 
 
 def test_low_confidence_pages_are_listed(fake_tesseract):
@@ -302,3 +304,22 @@ def test_skips_recorded_before_ocr_are_stale_once_ocr_runs(fake_tesseract, monke
     assert not ocr.skip_is_stale("encrypted PDF (password required)")
     monkeypatch.setenv("RAG_OCR", "0")
     assert not ocr.skip_is_stale("no text layer (image-only PDF; needs OCR)")
+
+
+def test_an_oversized_page_is_rendered_within_the_pixel_limit(fake_tesseract, tmp_path, monkeypatch):
+    sizes: list[tuple[int, int]] = []
+
+    def measure(image, lang, timeout_s, page):
+        sizes.append(image.size)
+        return fake_tesseract(image, lang, timeout_s, page)
+
+    monkeypatch.setattr(ocr, "recognise_image", measure)
+    writer = PdfWriter()
+    page = writer.add_page(PdfReader(str(SCAN)).pages[0])
+    page.scale_by(20)                                    # a 2 m × 3 m page: 870 Mpx at the scan's 150 dpi
+    path = tmp_path / "poster.pdf"
+    with open(path, "wb") as fh:
+        writer.write(fh)
+    assert load_document(path, ocr=OcrSettings(cache_dir=None)).ocr_pages == (1,)
+    (width, height), = sizes
+    assert width * height <= ocr.MAX_RENDER_PIXELS and width > 3000

@@ -379,3 +379,40 @@ def test_queue_has_a_concurrency_limit(site):
     blocks = site.app.state.blocks
     assert blocks._queue.default_concurrency_limit == 4
     assert not any("flag" in (fn.name or "") for fn in blocks.fns.values())
+
+
+def test_source_responses_by_format(tmp_path):
+    from ui.app import _source_response
+
+    pdf = tmp_path / "a.pdf"
+    pdf.write_bytes(b"%PDF-1.4 test")
+    response = _source_response(pdf)
+    assert response.media_type == "application/pdf"
+    assert response.headers["content-disposition"].startswith("inline")
+    page = tmp_path / "b.html"
+    page.write_text("<html><script>alert(1)</script>Báo cáo</html>", encoding="utf-8")
+    response = _source_response(page)
+    assert response.media_type.startswith("text/plain")  # an HTML report is shown as text, never run
+    assert "sandbox" in response.headers["content-security-policy"]
+    assert response.body.decode("utf-8") == page.read_text(encoding="utf-8")
+    legacy = tmp_path / "c.txt"
+    legacy.write_bytes("Báo cáo năm".encode("cp1258"))  # Windows-1258 on disk, UTF-8 in the browser
+    assert _source_response(legacy).body.decode("utf-8") == "Báo cáo năm"
+
+
+def test_symlink_out_of_the_corpus_is_not_served(site, tmp_path):
+    service = site.service
+    doc_id, path = next(iter(service._sources.items()))
+    outside = tmp_path / "outside.txt"
+    outside.write_text("bí mật", encoding="utf-8")
+    link = site.corpus / "link.txt"
+    link.symlink_to(outside)
+    original = dict(service._sources)
+    try:
+        service._sources = {**original, doc_id: link}
+        assert service.source_file(doc_id) is None
+    finally:
+        service._sources = original
+        link.unlink()
+    assert service.source_file(doc_id) == path.resolve()
+    assert service.source_file(10**9) is None

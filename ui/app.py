@@ -68,6 +68,7 @@ UI_STRINGS = {
     "upload_text.click_to_upload": "Bấm để chọn tệp",
     "common.or": "hoặc",
     "common.clear": "Xoá",
+    "common.upload": "Tải lên",
     "common.download": "Tải về",
     "common.remove": "Bỏ",
     "common.error": "Lỗi",

@@ -173,7 +173,7 @@ def render_answer(answer: Answer, notice: str = "") -> str:
                  f"{_answer_lines(answer.answer)}</section>")
     if not answer.passages:
         parts.append(message_html("Không có đoạn trích nào khớp với câu hỏi và bộ lọc đã chọn.", "warn"))
-        return "".join(parts)
+        return f"<div class='rag-result' data-question='{esc(answer.question)}'>" + "".join(parts) + "</div>"
     groups = _groups(answer.passages)
     filters = ", ".join(f"{_FILTER_NAMES.get(k, k)}: {v}" for k, v in answer.filters.items())
     summary = f"{len(answer.passages)} đoạn trích từ {len(groups)} báo cáo"
@@ -183,7 +183,7 @@ def render_answer(answer: Answer, notice: str = "") -> str:
     for g in groups:
         parts.append(f"<section class='rag-doc' data-doc='{g.doc_id}'>{_doc_header(g.passages[0], len(g.passages))}"
                      + "".join(_card(p) for p in g.passages) + "</section>")
-    return "<div class='rag-result'>" + "".join(parts) + "</div>"
+    return f"<div class='rag-result' data-question='{esc(answer.question)}'>" + "".join(parts) + "</div>"
 
 
 _FILTER_NAMES = {"province": "tỉnh", "district": "huyện", "year": "năm", "doc_type": "loại văn bản"}
@@ -268,13 +268,13 @@ CSS = """
 .rag-btn:hover { background: #eff6ff; border-color: #93c5fd; }
 .rag-table-wrap { overflow-x: auto; }
 .rag-table { border-collapse: collapse; width: 100%; font-size: 14px; }
+.rag-table, .rag-table th, .rag-table td { border: 0 !important; }
+.rag-table th, .rag-table td { border-bottom: 1px solid #e5e7eb !important; }
 .rag-table th, .rag-table td { border-bottom: 1px solid #e5e7eb; padding: 6px 8px; text-align: left; vertical-align: top; }
 .rag-table th { background: #f3f4f6; } .rag-table .num { text-align: right; }
 .rag-table .rag-title { max-width: 28em; }
 .rag-skipped { margin-top: 10px; font-size: 14px; }
-@media (prefers-color-scheme: dark) {
-  .dark .rag-doc, .dark .rag-card { background: #111827; color: #e5e7eb; }
-}
+.dark .rag-welcome, .dark .rag-summary, .dark .rag-muted { color: #d1d5db; }
 """
 
 # Runs once when the results component mounts; the listeners use delegation, so they keep working

@@ -115,7 +115,7 @@ class SearchService:
         self._ingest_lock = threading.Lock()
         self.corpus_dir = Path(corpus_dir) if corpus_dir else self._guess_corpus()
         self._sources: dict[int, Path] = {}
-        self._roots: list[Path] = []
+        self._roots: frozenset[Path] = frozenset()
         if searcher is None:
             self.reload()
         else:
@@ -171,7 +171,7 @@ class SearchService:
                 if path is not None:
                     sources[doc.id] = path
                     roots.add(path.parent.resolve())
-        self._sources, self._roots = sources, sorted(roots)
+        self._sources, self._roots = sources, frozenset(roots)
 
     # ------------------------------------------------------------ asking
     def ask(self, question: str | None, province: str | None = None, district: str | None = None,
@@ -260,7 +260,7 @@ class SearchService:
         if path is None or not path.is_file():
             return None
         real = path.resolve()
-        if not any(real == root / real.name or root in real.parents for root in self._roots):
+        if real.parent not in self._roots:  # e.g. a symbolic link pointing out of the corpus
             return None
         if real.suffix.lower() not in SUPPORTED_SUFFIXES:
             return None
