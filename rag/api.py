@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
@@ -38,6 +39,8 @@ class Searcher:
         self.settings = settings
         self.retriever = HybridRetriever(index, embedder, settings)
         self.lister = ListAnswerer(self.retriever)
+        # one SQLite connection and one query-embedding cache: questions from several threads take turns
+        self._lock = threading.RLock()
         self._alternates = self._format_alternates()
 
     @classmethod
@@ -65,8 +68,10 @@ class Searcher:
             list_questions: bool = True) -> Answer:
         """Answer ``question``: top-k cited passages, or for a list question ("Những huyện nào có ...?")
         one row per district over the whole (filtered) archive."""
-        question = " ".join(question.split())
-        filters = filters or Filters()
+        with self._lock:
+            return self._ask(" ".join(question.split()), top_k, filters or Filters(), mode, list_questions)
+
+    def _ask(self, question: str, top_k: int, filters: Filters, mode: str, list_questions: bool) -> Answer:
         if list_questions:
             query = self.lister.parse(question)
             if query is not None:
@@ -114,7 +119,7 @@ class Searcher:
                 chunk_id=chunk.id, doc_id=doc.id, start=chunk.start, end=chunk.end,
                 highlights=best_sentences(chunk.text, terms, weights, quantities=quantity_phrases(question)), issuer=doc.meta.issuer,
                 number=doc.meta.number, date=format_date(doc.meta), doc_type=doc.meta.doc_type,
-                province=doc.meta.province, districts=list(doc.meta.districts), year=doc.meta.year,
+                province=self.retriever.province_of[doc.id], districts=list(doc.meta.districts), year=doc.meta.year,
                 also_in=self._alternates.get(doc.id, []), ocr_confidence=ocr_confidence))
         return passages, best_coverage
 

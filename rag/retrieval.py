@@ -17,12 +17,34 @@ from .embedding import Embedder
 from .index_dir import OpenIndex
 from .answer import informative_terms
 from .query import QueryScope, asks_quantity, query_scope
-from .vntext import fold, quantity_phrases
+from .vntext import fold, match_key, quantity_phrases
 
 COUNT_BONUS = 0.2   # a "how many" question: passages stating a count of the asked thing
 SCOPE_BONUS = 0.3   # per satisfied constraint: document about the named place / from the named year
 RERANK_DEPTH = 30
 MODES = ("hybrid", "lexical", "dense")
+
+
+def infer_provinces(documents) -> dict[int, str]:
+    """Each document's province; a report that never names its province gets the one the archive's
+    other reports about the same district name (``huyện Đakrông`` -> Quảng Trị)."""
+    from collections import Counter
+
+    by_district: dict[str, Counter] = {}
+    for d in documents:
+        if d.meta.province:
+            for district in d.meta.districts:
+                by_district.setdefault(match_key(district), Counter())[d.meta.province] += 1
+    out: dict[int, str] = {}
+    for d in documents:
+        province = d.meta.province
+        if not province:
+            votes = Counter()
+            for district in d.meta.districts:
+                votes.update(by_district.get(match_key(district), Counter()))
+            province = votes.most_common(1)[0][0] if votes else ""
+        out[d.id] = province
+    return out
 
 
 @dataclass(frozen=True)
@@ -55,7 +77,8 @@ class HybridRetriever:
         chunk_doc = dict(index.store.db.execute("SELECT id, doc_id FROM chunks"))
         self.row_doc = np.array([chunk_doc[int(c)] for c in index.chunk_ids], dtype=np.int64)
         self.documents = {d.id: d for d in index.store.documents(with_text=False)}
-        self.doc_places = {d.id: fold(" ".join([*d.meta.districts, d.meta.province, d.meta.issuer]))
+        self.province_of = infer_provinces(self.documents.values())
+        self.doc_places = {d.id: fold(" ".join([*d.meta.districts, self.province_of[d.id], d.meta.issuer]))
                            for d in self.documents.values()}
         self.known_places = {fold(name) for d in self.documents.values()
                              for name in (*d.meta.districts, d.meta.province) if name and len(name) > 3}
@@ -69,7 +92,7 @@ class HybridRetriever:
         keep = []
         for doc in self.documents.values():
             m = doc.meta
-            if filters.province and fold(filters.province).replace("tinh ", "") not in fold(m.province):
+            if filters.province and fold(filters.province).replace("tinh ", "") not in fold(self.province_of[doc.id]):
                 continue
             if filters.district and not any(fold(filters.district).replace("huyen ", "") == fold(d) for d in m.districts):
                 continue
