@@ -3,7 +3,9 @@ queried with gradio_client and plain HTTP."""
 
 from __future__ import annotations
 
+import csv
 import http.client
+import io
 import shutil
 import urllib.parse
 from pathlib import Path
@@ -111,6 +113,93 @@ def test_ocop_question_returns_binh_lieu_and_ba_che_with_citations(client):
         assert p["highlights"], p
 
 
+def read_csv(data: bytes) -> list[list[str]]:
+    """A downloaded CSV: it must start with the UTF-8 BOM (Excel then reads Vietnamese correctly)."""
+    assert data.startswith(b"\xef\xbb\xbf"), data[:20]
+    return list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))
+
+
+def test_list_question_rows_in_the_api_and_as_csv(site, client):
+    result = ask(client, OCOP)
+    rows = result["rows"]
+    assert sorted((r["unit"], r["value"]) for r in rows) == [("Ba Chẽ", 5), ("Bình Liêu", 1)], rows
+    for r in rows:
+        assert r["province"] == "Quảng Ninh" and r["year"] == 2023
+        cited = result["passages"][r["passage"] - 1]
+        assert r["unit"] in cited["text"] and r["source"] == cited["source"]
+    assert result["csv_url"].startswith("/tai-csv?q=")
+
+    response = httpx.get(site.url + result["csv_url"], timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"].startswith("attachment")
+    assert ".csv" in response.headers["content-disposition"]
+    table = read_csv(response.content)
+    assert table[0] == ["Huyện", "Tỉnh", "Số lượng", "Năm", "Trích dẫn", "Tệp nguồn"]
+    assert sorted((line[0], line[2]) for line in table[1:]) == [("Ba Chẽ", "5"), ("Bình Liêu", "1")]
+    by_unit = {r["unit"]: r for r in rows}
+    for unit, province, value, year, citation, source in table[1:]:
+        r = by_unit[unit]
+        assert (province, year, source) == ("Quảng Ninh", "2023", r["source"])
+        assert citation == result["passages"][r["passage"] - 1]["citation"]
+
+    # the filters travel with the link; a question that is not a list, or no question, gets no CSV
+    filtered = ask(client, OCOP, province="Quảng Ninh")
+    assert "province=Qu" in filtered["csv_url"]
+    assert read_csv(httpx.get(site.url + filtered["csv_url"], timeout=30).content) == table
+    plain = ask(client, "quan hoa co bao nhieu san pham ocop")
+    assert "rows" not in plain and "csv_url" not in plain
+    assert httpx.get(site.url + "/tai-csv", params={"q": plain["question"]}, timeout=30).status_code == 404
+    assert httpx.get(site.url + "/tai-csv", params={"q": " "}, timeout=30).status_code == 400
+
+
+def test_list_question_rows_shown_as_a_table(site):
+    from ui.render import render_answer
+
+    page = render_answer(site.service.ask(OCOP).answer)
+    table = page.split("<table class='rag-table rag-rows'>")[1].split("</table>")[0]
+    assert "<th>Huyện</th><th>Tỉnh</th><th class='num'>Số lượng</th><th>Năm</th><th>Nguồn</th>" in table
+    assert table.count("<tr>") == 4  # header, two districts, total
+    assert "<td class='rag-unit'>Ba Chẽ</td><td>Quảng Ninh</td><td class='num'>5</td><td>2023</td>" in table
+    assert "<td class='rag-unit'>Bình Liêu</td><td>Quảng Ninh</td><td class='num'>1</td><td>2023</td>" in table
+    assert "href='#rag-p-1'" in table and "href='#rag-p-2'" in table
+    assert "Tổng cộng: 2 huyện" in table
+    assert "2 huyện có sản phẩm OCOP 4 sao" in page
+    assert "class='rag-btn rag-csv'" in page and ">Tải CSV</a>" in page and "href='/tai-csv?q=" in page
+    assert "<li>" not in page.split("rag-answer")[1].split("</section>")[0]  # the table replaces the list lines
+
+
+def test_list_question_with_no_match_says_so_plainly(client, site):
+    from ui.render import render_answer
+
+    question = "Những huyện nào có sản phẩm OCOP 5 sao?"
+    result = ask(client, question)
+    assert result["rows"] == [] and result["found"] is False and "csv_url" not in result
+    assert result["answer"].startswith("Không tìm thấy huyện nào")
+    page = render_answer(site.service.ask(question).answer)
+    assert "Không tìm thấy huyện nào" in page and "rag-notfound" in page
+    assert "rag-rows" not in page and "Tải CSV" not in page
+
+
+def test_list_rows_are_escaped_and_csv_cells_are_not_formulas():
+    from rag.answer import Answer, AnswerRow
+    from ui.export import rows_csv
+    from ui.render import render_answer
+
+    evil = "<script>alert(1)</script>"
+    rows = [AnswerRow(f"=HYPERLINK(\"x\") {evil}", f"{evil}'\"&", 3, None, 1, f"corpus/{evil}.txt")]
+    answer = Answer(f"Huyện nào {evil}?", "1 huyện có X:\n- y: 3 [1]", True,
+                    [_passage("Đoạn.", citation=f"@cite {evil}")], {"province": "A&B"}, rows=rows)
+    page = render_answer(answer)
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&#x27;&quot;&amp;" in page
+    assert "/tai-csv?q=Huy%E1%BB%87n%20n%C3%A0o%20%3Cscript%3E" in page and "&amp;province=A%26B" in page
+    assert "download='huyen-nao-script-alert-1-script.csv'" in page
+    table = read_csv(rows_csv(answer.to_json()))
+    assert table[1] == ["'=HYPERLINK(\"x\") " + evil, evil + "'\"&", "3", "", "'@cite " + evil,
+                        f"corpus/{evil}.txt"]
+
+
 def test_empty_question_gets_a_message(client):
     for q in ("", "   "):
         result = ask(client, q)
@@ -198,12 +287,14 @@ def test_source_route_requires_login_when_auth_is_on(tmp_path_factory, txt_index
         name = Path(s.service.searcher.retriever.documents[doc_id].path).name
         assert httpx.get(f"{s.url}/nguon/{doc_id}/{name}", timeout=30).status_code == 401
         assert httpx.get(f"{s.url}/config", timeout=30).status_code == 401
+        assert httpx.get(f"{s.url}/tai-csv", params={"q": OCOP}, timeout=30).status_code == 401
         with httpx.Client(base_url=s.url, timeout=30) as http:
             bad = http.post("/login", data={"username": "canbo", "password": "sai"})
             assert bad.status_code >= 400
             ok = http.post("/login", data={"username": "canbo", "password": "mat-khau"})
             assert ok.status_code == 200, ok.text
             assert http.get(f"/nguon/{doc_id}/{name}").status_code == 200
+            assert http.get("/tai-csv", params={"q": OCOP}).status_code == 200
         result = Client(s.url, auth=("canbo", "mat-khau"), verbose=False).predict(OCOP, "", "", "", "", 3,
                                                                                   api_name="/ask")
         assert result["passages"]

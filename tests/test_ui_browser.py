@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_ui import NEW_REPORT, OCOP, make_site
+from tests.test_ui import NEW_REPORT, OCOP, make_site, read_csv
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -70,6 +70,29 @@ def test_question_cards_source_copy_and_export(page, site, tmp_path):
     assert page.locator(".rag-card mark").count() >= 1
     assert "Trích dẫn:" in cards.first.inner_text()
     page.screenshot(path=str(tmp_path / "main.png"), full_page=True)
+
+    # a list question: the rows as a table, total stated, [n] jumps to the card, "Tải CSV" downloads them
+    table = page.locator(".rag-answer table.rag-rows")
+    assert [h.strip() for h in table.locator("th").all_inner_texts()] == ["Huyện", "Tỉnh", "Số lượng", "Năm",
+                                                                          "Nguồn"]
+    lines = [[c.strip() for c in row.locator("td").all_inner_texts()] for row in table.locator("tbody tr").all()]
+    assert sorted(line[:4] for line in lines) == [["Ba Chẽ", "Quảng Ninh", "5", "2023"],
+                                                 ["Bình Liêu", "Quảng Ninh", "1", "2023"]]
+    assert "2 huyện" in table.locator("tfoot").inner_text()
+    ref = table.locator("tbody tr").last.locator("a.rag-ref")
+    rank = ref.get_attribute("data-rank")
+    ref.click()
+    page.wait_for_selector(f"#rag-p-{rank}.rag-flash")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Tải CSV").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".csv")
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    rows = read_csv(saved.read_bytes())
+    assert rows[0] == ["Huyện", "Tỉnh", "Số lượng", "Năm", "Trích dẫn", "Tệp nguồn"]
+    assert sorted((r[0], r[2]) for r in rows[1:]) == [("Ba Chẽ", "5"), ("Bình Liêu", "1")]
+    assert all("Quảng Ninh" in r[4] and r[5].endswith(".txt") for r in rows[1:])
 
     # open the source: the link serves the indexed file itself
     link = cards.first.locator("a.rag-open")

@@ -33,7 +33,7 @@ from rag.errors import ConfigError, RagError  # noqa: E402
 from rag.loading import SUPPORTED_SUFFIXES, decode_text  # noqa: E402
 
 from . import render  # noqa: E402
-from .export import export_file  # noqa: E402
+from .export import export_file, rows_csv  # noqa: E402
 from .service import ALL, MAX_UPLOAD_BYTES, MAX_UPLOAD_LABEL, UPLOAD_SUFFIXES, SearchService  # noqa: E402
 
 log = logging.getLogger("ui")
@@ -118,7 +118,8 @@ def build_blocks(service: SearchService) -> gr.Blocks:
     def api_ask(question: str, province: str = "", district: str = "", year: str = "", doc_type: str = "",
                 top_k: int = 5) -> dict:
         """Ask the archive. Returns {question, answer, found, filters, passages: [{rank, source, url, page,
-        section, text, score, citation, highlights, issuer, number, date, ...}], message, ok}."""
+        section, text, score, citation, highlights, issuer, number, date, ...}], message, ok}; for a list
+        question also rows: [{unit, province, value, year, passage, source}] and csv_url."""
         return service.ask(question, province, district, year, doc_type, top_k).to_json()
 
     def on_export(answer: dict | None, selected: list[str], fmt: str):
@@ -286,6 +287,22 @@ def create_app(service: SearchService, auth: tuple[str, str] | None = None) -> F
         if path is None or path.name != name:
             raise HTTPException(status_code=404, detail="Không có tệp này trong kho đã lập chỉ mục.")
         return _source_response(path)
+
+    @app.get(render.CSV_ROUTE)
+    def rows_as_csv(request: Request, q: str = "", province: str = "", district: str = "", year: str = "",
+                    doc_type: str = "") -> Response:
+        """The rows of a list answer as CSV: the question is asked again with the same filters."""
+        if not _logged_in(state.get("gradio"), request, auth is not None):
+            raise HTTPException(status_code=401, detail="Cần đăng nhập.")
+        result = service.ask(q, province, district, year, doc_type)
+        if result.answer is None:
+            raise HTTPException(status_code=400, detail=result.message)
+        if result.answer.rows is None:
+            raise HTTPException(status_code=404, detail="Câu hỏi này không có câu trả lời dạng bảng.")
+        name = render.csv_filename(result.answer.question)
+        headers = {"Content-Disposition": f"attachment; filename=\"{name}\"", "X-Content-Type-Options": "nosniff",
+                   "Cache-Control": "no-store"}
+        return Response(rows_csv(result.answer.to_json()), media_type="text/csv; charset=utf-8", headers=headers)
 
     gr.mount_gradio_app(app, blocks, path="/", auth=auth, auth_message="Đăng nhập để tra cứu kho báo cáo.",
                         show_error=False, ssr_mode=False, max_file_size=MAX_UPLOAD_BYTES, footer_links=["api"],

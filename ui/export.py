@@ -1,7 +1,10 @@
-"""Export chosen excerpts with their citations, for drafting: DOCX (python-docx) or Markdown."""
+"""Export chosen excerpts with their citations, for drafting: DOCX (python-docx) or Markdown; and the
+rows of a list answer as CSV."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import tempfile
 import time
@@ -10,6 +13,34 @@ from pathlib import Path
 from .render import clean_excerpt
 
 FORMATS = ("docx", "md")
+CSV_HEADER = ("Huyện", "Tỉnh", "Số lượng", "Năm", "Trích dẫn", "Tệp nguồn")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    """A CSV cell; text that a spreadsheet would run as a formula (``=…``, ``+…``) is prefixed with ``'``."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def rows_csv(answer: dict) -> bytes:
+    """The rows of a list answer (``Answer.to_json()``) as CSV: UTF-8 with a BOM so that Excel reads
+    Vietnamese correctly, CRLF line ends, one line per row: district, province, count, year, the
+    citation of the passage that states it, the source file."""
+    passages = answer.get("passages") or []
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for row in answer.get("rows") or []:
+        n = int(row.get("passage") or 0)
+        citation = passages[n - 1].get("citation", "") if 1 <= n <= len(passages) else ""
+        writer.writerow([_cell(row.get("unit")), _cell(row.get("province")), _cell(row.get("value")),
+                         _cell(row.get("year")), _cell(citation), _cell(row.get("source"))])
+    return out.getvalue().encode("utf-8-sig")
 
 
 def _selected(answer: dict, ranks: list[int] | None) -> list[dict]:

@@ -10,11 +10,14 @@ import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from rag.answer import Answer, Passage
+from rag.answer import Answer, AnswerRow, Passage
+from rag.vntext import fold
 
 SOURCE_ROUTE = "/nguon"
+CSV_ROUTE = "/tai-csv"
+CSV_PARAMS = ("province", "district", "year", "doc_type")  # the filters a CSV link carries, after ``q``
 _REF = re.compile(r"\[(\d{1,3})\]")
 
 
@@ -28,6 +31,17 @@ def source_url(doc_id: int, path: str, page: int | None = None) -> str:
     if page and Path(path).suffix.lower() == ".pdf":
         url += f"#page={int(page)}"
     return url
+
+
+def csv_url(question: str, filters: dict[str, object] | None = None) -> str:
+    """The link that downloads the rows of a list answer as CSV (the app runs the question again)."""
+    params = [("q", question)] + [(k, str(v)) for k, v in (filters or {}).items() if k in CSV_PARAMS and v]
+    return f"{CSV_ROUTE}?{urlencode(params, quote_via=quote)}"
+
+
+def unit_count(rows: list[AnswerRow]) -> int:
+    """How many districts the rows name (a district listed for two years counts once, as in the answer)."""
+    return len({fold(r.unit) for r in rows})
 
 
 def page_label(page: int | None, page_end: int | None) -> str:
@@ -66,11 +80,15 @@ def highlighted(text: str, spans: list[tuple[int, int]] | list[list[int]]) -> st
     return "".join(out)
 
 
+def _ref_link(rank: object) -> str:
+    n = esc(rank)
+    return f"<a class='rag-ref' href='#rag-p-{n}' data-rank='{n}'>[{n}]</a>"
+
+
 def _answer_lines(text: str) -> str:
     """The composed answer: escaped, ``- `` lines as a list, ``[n]`` as links to card n."""
     def refs(line: str) -> str:
-        return _REF.sub(lambda m: f"<a class='rag-ref' href='#rag-p-{m.group(1)}' data-rank='{m.group(1)}'>"
-                                  f"[{m.group(1)}]</a>", esc(line))
+        return _REF.sub(lambda m: _ref_link(m.group(1)), esc(line))
 
     parts: list[str] = []
     items: list[str] = []
@@ -164,13 +182,48 @@ def _card(p: Passage) -> str:
         "</button></div></article>")
 
 
+def render_rows(answer: Answer) -> str:
+    """A list answer's rows as a table (one row per district, ``[n]`` linking to card n), the total,
+    and the "Tải CSV" link. Empty when the answer has no rows."""
+    rows = answer.rows or []
+    if not rows:
+        return ""
+    units = unit_count(rows)
+    total = f"Tổng cộng: {units} huyện" + (f" ({len(rows)} dòng)" if len(rows) != units else "")
+    body = "".join(
+        f"<tr><td class='rag-unit'>{esc(r.unit)}</td><td>{esc(r.province)}</td><td class='num'>{esc(r.value)}</td>"
+        f"<td>{esc(r.year if r.year is not None else '')}</td><td>{_ref_link(int(r.passage))}</td></tr>"
+        for r in rows)
+    href = csv_url(answer.question, answer.filters)
+    name = csv_filename(answer.question)
+    return ("<div class='rag-table-wrap'><table class='rag-table rag-rows'><thead><tr>"
+            "<th>Huyện</th><th>Tỉnh</th><th class='num'>Số lượng</th><th>Năm</th><th>Nguồn</th></tr></thead>"
+            f"<tbody>{body}</tbody><tfoot><tr><td colspan='5' class='rag-total'>{esc(total)}</td></tr></tfoot>"
+            "</table></div><div class='rag-actions'>"
+            f"<a class='rag-btn rag-csv' role='button' href='{esc(href)}' download='{esc(name)}' "
+            "title='Tải bảng về dạng CSV (mở được bằng Excel)'>Tải CSV</a></div>")
+
+
+def csv_filename(question: str) -> str:
+    """An ASCII file name for the CSV of a list answer, from the question (``nhung-huyen-nao-….csv``)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(question))[:80].strip("-")
+    return f"{slug or 'danh-sach'}.csv"
+
+
 def render_answer(answer: Answer, notice: str = "") -> str:
-    """The answer box, then the passages as cards grouped by report."""
+    """The answer box (a list answer's rows as a table), then the passages as cards grouped by report."""
     parts = [notice] if notice else []
     status = "rag-found" if answer.found else "rag-notfound"
     title = "Trả lời" if answer.found else "Chưa tìm thấy câu trả lời chắc chắn"
-    parts.append(f"<section class='rag-answer {status}'><div class='rag-answer-title'>{title}</div>"
-                 f"{_answer_lines(answer.answer)}</section>")
+    if answer.rows:
+        # the table replaces the answer's "- unit (province, year): value [n]" lines; its heading stays
+        intro = "\n".join(line for line in answer.answer.splitlines()
+                          if not line.lstrip().startswith(("- ", "• ")))
+        parts.append(f"<section class='rag-answer {status} rag-list'><div class='rag-answer-title'>{title}</div>"
+                     f"{_answer_lines(intro)}{render_rows(answer)}</section>")
+    else:
+        parts.append(f"<section class='rag-answer {status}'><div class='rag-answer-title'>{title}</div>"
+                     f"{_answer_lines(answer.answer)}</section>")
     if not answer.passages:
         parts.append(message_html("Không có đoạn trích nào khớp với câu hỏi và bộ lọc đã chọn.", "warn"))
         return f"<div class='rag-result' data-question='{esc(answer.question)}'>" + "".join(parts) + "</div>"
@@ -274,6 +327,13 @@ CSS = """
 .rag-table th { background: #f3f4f6; } .rag-table .num { text-align: right; }
 .rag-table .rag-title { max-width: 28em; }
 .rag-skipped { margin-top: 10px; font-size: 14px; }
+.rag-answer .rag-rows { background: #fff; margin: 8px 0 4px; }
+.rag-rows, .rag-rows thead, .rag-rows tbody, .rag-rows tfoot, .rag-rows tr { border: 0 !important; }
+.rag-answer .rag-table-wrap { border: 1px solid #c7d2fe; border-radius: 8px; margin: 8px 0 4px; }
+.rag-answer .rag-table-wrap .rag-rows { margin: 0; }
+.rag-rows .rag-unit { font-weight: 600; }
+.rag-rows tfoot td { font-weight: 600; color: #1e3a8a; border-bottom: 0 !important; }
+.rag-csv { font-weight: 600; }
 .dark .rag-welcome, .dark .rag-summary, .dark .rag-muted { color: #d1d5db; }
 """
 

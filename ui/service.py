@@ -27,7 +27,7 @@ from rag.errors import (IndexCorruptError, IndexMismatchError, IndexMissingError
 from rag.loading import SUPPORTED_SUFFIXES, decode_text
 from rag.retrieval import Filters
 
-from .render import CorpusRow, source_url
+from .render import CorpusRow, csv_url, source_url
 
 log = logging.getLogger("ui")
 
@@ -73,6 +73,8 @@ class AskResult:
             data = self.answer.to_json()
             for p, jp in zip(self.answer.passages, data["passages"]):  # type: ignore[arg-type]
                 jp["url"] = source_url(p.doc_id, p.source, p.page)
+            if self.answer.rows:  # a list answer: "rows" come from Answer.to_json(); the CSV link is ours
+                data["csv_url"] = csv_url(self.answer.question, self.answer.filters)
         data["message"] = self.message
         data["ok"] = self.answer is not None
         return data
