@@ -14,6 +14,7 @@ from .ocr import confidence_for_pages
 from .citation import format_citation, format_date
 from .config import Settings, load_settings
 from .embedding import Embedder, ModelSpec
+from .errors import RagError
 from .index_dir import OpenIndex, open_index
 from .indexer import IngestReport, Ingestor
 from .retrieval import Filters, HybridRetriever
@@ -68,8 +69,11 @@ class Searcher:
             list_questions: bool = True) -> Answer:
         """Answer ``question``: top-k cited passages, or for a list question ("Những huyện nào có ...?")
         one row per district over the whole (filtered) archive."""
+        question = " ".join(question.split())
+        if not question:
+            raise RagError("empty question", 'type a question, e.g. "Những huyện nào có sản phẩm OCOP 4 sao?"')
         with self._lock:
-            return self._ask(" ".join(question.split()), top_k, filters or Filters(), mode, list_questions)
+            return self._ask(question, top_k, filters or Filters(), mode, list_questions)
 
     def _ask(self, question: str, top_k: int, filters: Filters, mode: str, list_questions: bool) -> Answer:
         if list_questions:

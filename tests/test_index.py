@@ -115,15 +115,17 @@ def test_interrupted_ingest_leaves_previous_index_usable(tmp_path, embedder, set
     assert [Path(p).name for p in after.indexed] == ["quang-tri-2024-so-khcn.txt"]
 
 
-@pytest.mark.parametrize("damage", ["faiss", "sqlite", "manifest", "current", "ids"])
+@pytest.mark.parametrize("damage", ["faiss", "sqlite", "manifest", "current", "ids", "pickle"])
 def test_damaged_index_gives_a_clear_error(tmp_path, embedder, settings, damage):
     corpus = _copy(tmp_path / "c", stems=TWO[:1])
     index = tmp_path / "i"
     ingest([corpus], index, settings=settings, embedder=embedder)
     gen = current_generation(index)
     target = {"faiss": gen / "vectors.faiss", "sqlite": gen / "meta.sqlite", "manifest": gen / "manifest.json",
-              "current": index / "CURRENT", "ids": gen / "chunk_ids.npy"}[damage]
-    if damage == "current":
+              "current": index / "CURRENT", "ids": gen / "chunk_ids.npy", "pickle": gen / "chunk_ids.npy"}[damage]
+    if damage == "pickle":  # an array that needs pickle to load is never loaded
+        np.save(target, np.array([{"__reduce__": "os.system"}], dtype=object), allow_pickle=True)
+    elif damage == "current":
         target.write_text("gen-999999\n")
     elif damage == "ids":
         np.save(target, np.arange(3, dtype=np.int64))
@@ -237,3 +239,14 @@ def test_older_pipeline_index_is_reread_with_embeddings_reused(tmp_path, embedde
     from rag.index_dir import PIPELINE_VERSION
 
     assert json.loads((current_generation(index) / "manifest.json").read_text())["pipeline_version"] == PIPELINE_VERSION
+
+
+def test_empty_and_hostile_questions(txt_searcher):
+    from rag.errors import RagError
+
+    with pytest.raises(RagError, match="empty question"):
+        txt_searcher.ask(" \n\t ")
+    controls = txt_searcher.ask("\x00\x01quan hoa\x1b[31m co bao nhieu san pham ocop\u202e")
+    assert controls.found and "11 sản phẩm OCOP" in controls.passages[0].text
+    html = txt_searcher.ask("<script>alert(1)</script>")
+    assert not html.found
