@@ -36,6 +36,8 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .evaluate import GoldQuestion  # the gold-set record, shared with the evaluation
+
 __all__ = [
     "ReportFacts",
     "GoldQuestion",
@@ -69,16 +71,6 @@ class ReportFacts:
     budget_million: int
     science_firms: int
     decision_number: str
-
-
-@dataclass(frozen=True)
-class GoldQuestion:
-    id: str
-    question: str
-    evidence: list[str]
-    sources: list[str]
-    kind: str
-    answer: list[str] | None = None
 
 
 @dataclass(frozen=True)
