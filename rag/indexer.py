@@ -23,6 +23,7 @@ from .chunking import Chunker, ChunkerSettings
 from .config import Settings
 from .dedup import canonical_groups, fingerprint
 from .embedding import Embedder, ModelSpec
+from .filehash import file_sha256
 from .errors import IndexMismatchError, UnreadableFileError
 from .index_dir import (PIPELINE_VERSION, Manifest, current_generation, load_arrays, new_generation, publish,
                         save_arrays)
@@ -101,13 +102,7 @@ def document_context(meta: DocumentMetadata, section_path: tuple[str, ...]) -> s
 
 
 def _hash_file(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-            size += len(block)
-    return h.hexdigest(), size
+    return file_sha256(path), path.stat().st_size
 
 
 def _display_path(path: Path) -> str:

@@ -14,7 +14,6 @@ and the loader skips image-only PDFs with that reason.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -26,6 +25,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
+
+from .filehash import file_sha256
 
 log = logging.getLogger("rag.ocr")
 
@@ -202,14 +203,6 @@ def engine_key(settings: OcrSettings) -> str:
 
 
 # ---------------------------------------------------------------- cache
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 class OcrCache:
     """``<dir>/<sha256>.json``: ``{"engine": ..., "pages": {"3": OcrPage JSON}}``; a disabled cache when dir is None."""

@@ -8,7 +8,6 @@ cache are shared, and a search takes milliseconds.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import shutil
@@ -22,6 +21,7 @@ from typing import Callable
 from rag.answer import Answer
 from rag.api import Searcher, ingest
 from rag.config import Settings
+from rag.filehash import file_sha256
 from rag.errors import (IndexCorruptError, IndexMismatchError, IndexMissingError, ModelUnavailableError,
                         RagError)
 from rag.loading import SUPPORTED_SUFFIXES, decode_text
@@ -366,19 +366,13 @@ def check_upload(path: Path, name: str) -> str:
 
 def _place(folder: Path, name: str, tmp: Path) -> Path:
     """``folder/name``, or ``name-2``… when another file of that name is there (the same content reuses it)."""
-    digest = _sha256(tmp)
+    digest = file_sha256(tmp)
     stem, suffix = Path(name).stem, Path(name).suffix
     n = 1
     while True:
         candidate = folder / (name if n == 1 else f"{stem}-{n}{suffix}")
-        if not candidate.exists() or _sha256(candidate) == digest:
+        if not candidate.exists() or file_sha256(candidate) == digest:
             return candidate
         n += 1
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
