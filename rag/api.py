@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import asdict
 from pathlib import Path
@@ -9,14 +10,14 @@ from typing import Callable
 
 from .answer import (Answer, AnswerRow, Passage, best_sentences, compose_answer, compose_list_answer, coverage,
                      informative_terms)
-from .listing import ListAnswerer
-from .ocr import confidence_for_pages
 from .citation import format_citation, format_date
 from .config import Settings, load_settings
 from .embedding import Embedder, ModelSpec
 from .errors import RagError
 from .index_dir import OpenIndex, open_index
 from .indexer import IngestReport, Ingestor
+from .listing import ListAnswerer
+from .ocr import confidence_for_pages
 from .retrieval import Filters, HybridRetriever
 from .vntext import fold, quantity_phrases
 
@@ -108,6 +109,7 @@ class Searcher:
     def _passages(self, scored: list[tuple[int, float]], question: str, terms: list[str],
                   weights: dict[str, float]) -> tuple[list[Passage], float]:
         chunks = self.index.store.chunks_by_id([cid for cid, _ in scored])
+        quantities = quantity_phrases(question)
         passages: list[Passage] = []
         best_coverage = 0.0
         for rank, (cid, score) in enumerate(scored, start=1):
@@ -121,7 +123,7 @@ class Searcher:
                 citation=format_citation(doc.meta, chunk.section_path, chunk.page, chunk.page_end, doc.path,
                                          ocr_confidence),
                 chunk_id=chunk.id, doc_id=doc.id, start=chunk.start, end=chunk.end,
-                highlights=best_sentences(chunk.text, terms, weights, quantities=quantity_phrases(question)), issuer=doc.meta.issuer,
+                highlights=best_sentences(chunk.text, terms, weights, quantities=quantities), issuer=doc.meta.issuer,
                 number=doc.meta.number, date=format_date(doc.meta), doc_type=doc.meta.doc_type,
                 province=self.retriever.province_of[doc.id], districts=list(doc.meta.districts), year=doc.meta.year,
                 also_in=self._alternates.get(doc.id, []), ocr_confidence=ocr_confidence))
@@ -149,7 +151,5 @@ def _quantities_covered(question: str, passages: list[Passage]) -> bool:
 
 def _condition_text(question: str) -> str:
     """The condition of a list question as the user wrote it: "sản phẩm OCOP 4 sao"."""
-    import re
-
     m = re.search(r"\b(?:có|đạt|have|has|had)\s+(.+?)[?.!]*$", question, re.IGNORECASE)
     return m.group(1) if m else question.rstrip("?")

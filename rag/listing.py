@@ -24,7 +24,6 @@ from .vntext import canonical_tones, fold, match_key, read_number_words, split_s
 LIST_CUES = ("nhung huyen nao", "huyen nao", "cac huyen nao", "dia phuong nao", "nhung dia phuong",
              "which districts", "which district", "what districts", "which localities", "liet ke",
              "bao nhieu huyen", "nhung don vi nao", "don vi nao", "list the districts", "list districts")
-_DISTRICT_CUES = ("huyen", "district")
 # phrases that say the count is not (yet) achieved
 NEGATIONS = ("khong co", "chua co", "khong", "chua", "no ", "none", "not ")
 TARGETS = ("phan dau", "du kien", "ke hoach", "muc tieu", "nang hang", "de xuat", "se ", "dang ky", "tiep tuc ho tro",

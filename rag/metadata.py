@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .gazetteer import PROVINCES, province_named
-from .vntext import canonical_tones, fold, match_key
+from .vntext import canonical_tones, match_key
 
 DOC_TYPES = {
     "BÁO CÁO": "Báo cáo", "KẾ HOẠCH": "Kế hoạch", "QUYẾT ĐỊNH": "Quyết định", "TỜ TRÌNH": "Tờ trình",
@@ -55,7 +55,6 @@ def capitalised_prefix(words: str) -> str:
             break
         out.append(word)
     return " ".join(out)
-_SIGN_ROLE = re.compile(r"^(?:KT\.|TM\.|Q\.|TL\.|TUQ\.)?\s*(?:[A-ZĐÀ-Ỹ &.]+)$")
 
 
 @dataclass(frozen=True)
@@ -305,8 +304,3 @@ def _signature(lines: list[str]) -> tuple[str, str]:
             role = roles[-1].split(".", 1)[-1].strip() if roles[-1].startswith(("KT.", "TM.")) else roles[-1]
             return name, role[:1] + role[1:].lower()
     return "", ""
-
-
-def folded_unit(name: str) -> str:
-    """Key to compare administrative unit names typed any way."""
-    return fold(name).strip()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .gazetteer import province_named
 from .vntext import fold, has_diacritics
 
 _QUANTITY_CUES = ("bao nhieu", "so luong", "how many", "number of", "tong so", "may san pham")
@@ -73,7 +72,3 @@ def _unit_phrases(question: str) -> list[str]:
         if words and words[0] not in _STOP_AFTER_UNIT:
             out.append(" ".join(words))
     return out
-
-
-def is_province(folded_name: str) -> bool:
-    return province_named(folded_name) is not None

@@ -442,7 +442,7 @@ def _write_report(p: _Plan, facts_meta: dict[str, object], rng: random.Random) -
         f"khoa học và công nghệ năm {y} của UBND huyện {dist}./.",
         f"UBND huyện {dist} trân trọng báo cáo Sở Khoa học và Công nghệ tỉnh {prov}./."
         if not is_kh else
-        f"Yêu cầu các cơ quan, đơn vị, UBND các xã, thị trấn nghiêm túc triển khai thực hiện./.",
+        "Yêu cầu các cơ quan, đơn vị, UBND các xã, thị trấn nghiêm túc triển khai thực hiện./.",
         "Trên đây là nội dung báo cáo, kính đề nghị Sở Khoa học và Công nghệ quan tâm, tổng hợp./."
         if not is_kh else
         "Trong quá trình thực hiện, nếu có vướng mắc, các đơn vị phản ánh về phòng Kinh tế và Hạ tầng "
@@ -559,7 +559,6 @@ def _ocop_section(doc: _Doc, p: _Plan, rng: random.Random) -> None:
 def _write_bc_body(doc: _Doc, p: _Plan, meta: dict[str, object], rng: random.Random,
                    dist: str, prov: str) -> None:
     y = p.year
-    md = doc.md
     sec = 1
     doc.heading(f"{_roman(sec)}. " + _pick(rng, f"KẾT QUẢ HOẠT ĐỘNG KH&CN {'6 THÁNG ĐẦU ' if doc.half else ''}NĂM {y}",
                                           "Tình hình hoạt động và kết quả hoạt động KH&CN",

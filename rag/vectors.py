@@ -51,6 +51,11 @@ IVF_NPROBE = 32
 PQ_M = 48                   # sub-quantisers of 8 bits: 48 bytes per 384-dim vector
 EXACT_SUBSET_MAX = 20_000   # filters leaving at most this many rows are searched exactly
 MAX_WIDEN = 16              # at most this factor on efSearch / nprobe under a filter
+# OpenMP threads for one query's search. One: a single query gains little from a second thread
+# on 2 cores, and when the cores are busy (other requests, an ingest) the threads' barrier
+# waits make it slower: exact search over 100k vectors took 40 ms with 2 threads and 12 ms
+# with 1 on the loaded development machine (docs/benchmarks.md). Batches keep FAISS's default.
+SEARCH_THREADS = 1
 
 
 def ivf_nlist(n: int) -> int:
@@ -224,9 +229,24 @@ class VectorIndex:
             params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, k))
         elif self.kind == "ivf":
             params = faiss.SearchParametersIVF(nprobe=self.nprobe)
-        scores, rows = self.index.search(queries, k, params=params)
+        scores, rows = self._faiss_search(queries, k, params)
         keep = rows >= 0
         return [s[m] for s, m in zip(scores, keep)], [r[m] for r, m in zip(rows, keep)]
+
+    @staticmethod
+    def _threads(n_queries: int) -> int | None:
+        return SEARCH_THREADS if n_queries == 1 and SEARCH_THREADS else None
+
+    def _faiss_search(self, queries: np.ndarray, k: int, params) -> tuple[np.ndarray, np.ndarray]:
+        threads = self._threads(len(queries))
+        if threads is None:
+            return self.index.search(queries, k, params=params)
+        before = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(threads)
+        try:
+            return self.index.search(queries, k, params=params)
+        finally:
+            faiss.omp_set_num_threads(before)
 
     def _filtered_params(self, allowed: np.ndarray) -> faiss.SearchParameters:
         bitmap = np.zeros(self.size, dtype=bool)
@@ -247,7 +267,14 @@ class VectorIndex:
     def _search_subset(self, queries: np.ndarray, k: int,
                        allowed: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Exact search over the allowed rows (vectors decoded from the index's storage)."""
-        vectors = self.index.reconstruct_batch(allowed)
+        threads = self._threads(len(queries))
+        before = faiss.omp_get_max_threads()
+        if threads:
+            faiss.omp_set_num_threads(threads)
+        try:
+            vectors = self.index.reconstruct_batch(allowed)
+        finally:
+            faiss.omp_set_num_threads(before)
         sims = queries @ vectors.T
         out_s, out_r = [], []
         for row in sims:
