@@ -6,7 +6,6 @@ import random
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from rag.compare import compare, paired_p_value
 from rag.evaluate import read_gold, run_gold, summarize

@@ -56,7 +56,7 @@ def test_tone_variant_and_fold():
 def test_determinism(tmp_path):
     a = generate_archive(tmp_path / "a", 80, seed=7)
     b = generate_archive(tmp_path / "b", 80, seed=7)
-    c = generate_archive(tmp_path / "c", 80, seed=8)
+    generate_archive(tmp_path / "c", 80, seed=8)
     da, db, dc = _read_dir(tmp_path / "a"), _read_dir(tmp_path / "b"), _read_dir(tmp_path / "c")
     assert da == db
     assert da != dc
