@@ -214,10 +214,16 @@ class OnnxSentenceEncoder:
         import json
 
         import onnxruntime as ort
-        from transformers import AutoTokenizer
 
         self.folder = folder
-        self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        # the Rust tokenizer directly when the model ships tokenizer.json: no transformers (or torch)
+        # import on the query path, which is most of the PyTorch backend's cold start
+        if (folder / "tokenizer.json").is_file():
+            self.tokenizer = _FastTokenizer(folder)
+        else:
+            from transformers import AutoTokenizer
+
+            self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
         config = {}
         if (folder / "sentence_bert_config.json").is_file():
             config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
@@ -235,6 +241,8 @@ class OnnxSentenceEncoder:
         model_file = self._model_file(quantized)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if os.environ.get("RAG_ONNX_THREADS"):
+            options.intra_op_num_threads = int(os.environ["RAG_ONNX_THREADS"])
         self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
         self._dimension = int(pooling.get("word_embedding_dimension") or self.session.get_outputs()[0].shape[-1])
@@ -275,7 +283,11 @@ class OnnxSentenceEncoder:
             batch = sentences[start:start + batch_size]
             if self.do_lower_case:
                 batch = [t.lower() for t in batch]
-            enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np")
+            if isinstance(self.tokenizer, _FastTokenizer):
+                enc = self.tokenizer.batch(batch, self.max_seq_length)
+            else:
+                enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_seq_length,
+                                     return_tensors="np")
             feed = {k: enc[k].astype(np.int64) for k in self.input_names if k in enc}
             if "token_type_ids" in self.input_names and "token_type_ids" not in feed:
                 feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
@@ -291,6 +303,52 @@ class OnnxSentenceEncoder:
         if not out:
             return np.zeros((0, self._dimension), dtype=np.float32)
         return np.concatenate(out)
+
+
+class _FastTokenizer:
+    """The parts of a transformers fast tokenizer this module uses, on ``tokenizers`` alone."""
+
+    def __init__(self, folder: Path) -> None:
+        import json
+
+        from tokenizers import Tokenizer
+
+        self.backend_tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.backend_tokenizer.no_truncation()
+        self.backend_tokenizer.no_padding()
+        config = {}
+        if (folder / "tokenizer_config.json").is_file():
+            config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+
+        def token(key: str, default: str) -> str:
+            value = config.get(key, default)
+            return value.get("content", default) if isinstance(value, dict) else (value or default)
+
+        self.unk_token = token("unk_token", "[UNK]")
+        self.pad_token = token("pad_token", "[PAD]")
+        self.model_max_length = int(config.get("model_max_length") or 512)
+        self._batch = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._batch.enable_padding(pad_id=self._batch.token_to_id(self.pad_token) or 0, pad_token=self.pad_token)
+        self._max = None
+
+    def tokenize(self, text: str) -> list[str]:
+        return self.backend_tokenizer.encode(text, add_special_tokens=False).tokens
+
+    def batch(self, texts: list[str], max_length: int) -> dict[str, np.ndarray]:
+        if self._max != max_length:
+            self._batch.enable_truncation(max_length=max_length)
+            self._max = max_length
+        encodings = self._batch.encode_batch(texts)
+        return {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+
+    def __call__(self, texts, padding=True, truncation=True, max_length=None, return_tensors="pt"):
+        """For the ONNX export: the transformers call signature, PyTorch tensors out."""
+        import torch
+
+        out = self.batch(list(texts), max_length or self.model_max_length)
+        return {k: torch.tensor(v) for k, v in out.items()}
 
 
 def _export_onnx(folder: Path, tokenizer, target: Path) -> None:

@@ -88,11 +88,12 @@ def test_auto_switch_by_size(data, monkeypatch):
     x, _ = data
     assert choose_kind(0) == "flat"
     assert choose_kind(vmod.AUTO_FLAT_MAX) == "flat"
-    assert choose_kind(vmod.AUTO_FLAT_MAX + 1) == "hnsw"
+    assert choose_kind(vmod.AUTO_FLAT_MAX + 1) == "ivf"
     monkeypatch.setattr(vmod, "AUTO_FLAT_MAX", 1000)
     assert VectorIndex.build(x[:1000], DIM).kind == "flat"
     big = VectorIndex.build(x[:1001], DIM)
-    assert big.kind == "hnsw" and big.describe()["M"] == vmod.HNSW_M
+    assert big.kind == "ivf" and big.describe()["nlist"] == vmod.ivf_nlist(1001)
+    assert big.describe()["nprobe"] == vmod.IVF_NPROBE
     assert VectorIndex.build(x[:1001], DIM, kind="flat").kind == "flat"  # explicit beats auto
     assert VectorIndex.build(np.zeros((0, DIM), np.float32), DIM, kind="hnsw").size == 0
 

@@ -1,0 +1,221 @@
+"""Query latency, cold start, index size and memory of an index.
+
+    .venv/bin/python bench/query.py --index DIR --gold GOLD.jsonl [--name NAME] [--cli] [--repeat 1]
+
+* cold start: a fresh process runs ``open_index`` (manifest, SQLite, FAISS, BM25 memory-mapped),
+  loads the model, builds the ``Searcher`` and answers one question; each step timed.
+* library: ``rag.Searcher.ask`` on every gold question (and ``eval/dev.jsonl`` questions
+  when ``--dev``), p50/p95/p99 with the first query excluded, by question kind; evidence
+  recall at 5 and MRR@10 (``rag.evaluate.score_answer``) alongside.
+* CLI: ``rag ask - --json`` in a subprocess fed one question per line; per-question time is
+  from writing the line to reading its JSON line (first excluded); process peak RSS.
+
+Prints Markdown; writes ``bench/out/query-<name>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import ROOT, dir_size_mb, log, machine, md_table, peak_rss_mb, percentiles, write_json
+
+COLD = r"""
+import json, os, resource, sys, time
+t0 = time.perf_counter()
+def peak_mb():  # VmHWM: this process's own peak (ru_maxrss would carry the parent's across fork+exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+sys.path.insert(0, {root!r})
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from rag.config import Settings
+from rag.index_dir import open_index
+from rag.embedding import Embedder, ModelSpec
+from rag.api import Searcher
+t1 = time.perf_counter()
+index = open_index({index!r})
+t2 = time.perf_counter()
+m = index.manifest.model
+embedder = Embedder(ModelSpec(m["name"], m.get("query_prompt", ""), m.get("passage_prompt", "")))
+t3 = time.perf_counter()
+searcher = Searcher(index, embedder, Settings())
+t4 = time.perf_counter()
+searcher.ask({question!r})
+t5 = time.perf_counter()
+print(json.dumps({{"imports_s": t1 - t0, "open_index_s": t2 - t1, "load_model_s": t3 - t2, "searcher_s": t4 - t3,
+                  "first_query_s": t5 - t4, "total_s": t5 - t0, "vector_kind": index.vectors.kind,
+                  "rss_mb": peak_mb()}}))
+"""
+
+
+def cold_start(index: Path, question: str, repeat: int = 3) -> dict:
+    runs = []
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", COLD.format(root=str(ROOT), index=str(index), question=question)],
+                             capture_output=True, text=True, check=True)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    best = min(runs, key=lambda r: r["total_s"])  # warm page cache, as a restarted server would see
+    return {"runs": runs, "best": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in best.items()}}
+
+
+def library_latency(index: Path, questions: list[dict], repeat: int = 1, torch_threads: int | None = None) -> dict:
+    import torch
+
+    from rag.api import Searcher
+    from rag.config import Settings
+    from rag.evaluate import GoldQuestion, score_answer
+
+    before = torch.get_num_threads()
+    if torch_threads:
+        torch.set_num_threads(torch_threads)
+    searcher = Searcher.open(index, settings=Settings())
+    by_kind: dict[str, list[float]] = {}
+    seconds: list[float] = []
+    results = []
+    for rep in range(repeat):
+        for q in questions:
+            t = time.perf_counter()
+            answer = searcher.ask(q["question"])
+            dt = time.perf_counter() - t
+            seconds.append(dt)
+            kind = "list" if answer.rows is not None else q.get("kind", "fact")
+            by_kind.setdefault(kind, []).append(dt)
+            if rep == 0 and not q.get("_latency_only"):
+                gq = GoldQuestion(q["id"], q["question"], q.get("evidence", []), q.get("sources", []), q.get("kind", "fact"),
+                                  q.get("answer"))
+                results.append(score_answer(gq, answer, dt))
+    searcher.close()
+    torch.set_num_threads(before)
+    answerable = [r for r in results if r.answerable and r.kind != "aggregate"]
+    quality = {"n": len(answerable),
+               "R@5": round(100 * sum(r.recall_at(5) for r in answerable) / max(1, len(answerable)), 1),
+               "MRR@10": round(sum(r.reciprocal_rank(10) for r in answerable) / max(1, len(answerable)), 3)}
+    return {"all": percentiles(seconds), "by_kind": {k: percentiles(v, skip_first=False) for k, v in by_kind.items()},
+            "quality_topk": quality, "peak_rss_mb": peak_rss_mb()}
+
+
+def cli_latency(index: Path, questions: list[str], threads: int | None = None) -> dict:
+    import os
+
+    exe = ROOT / ".venv" / "bin" / "rag"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "rag.cli"]
+    env = dict(os.environ)
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)  # torch's intra-op threads (and FAISS's) in the child
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd + ["ask", "-", "--json", "--index", str(index)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1, cwd=str(ROOT),
+                            env=env)
+    seconds = []
+    first_answer = None
+    for q in questions:
+        t = time.perf_counter()
+        proc.stdin.write(q + "\n")
+        proc.stdin.flush()
+        line = proc.stdout.readline()
+        seconds.append(time.perf_counter() - t)
+        if first_answer is None:
+            first_answer = time.perf_counter() - started
+        json.loads(line)
+    peak = None
+    try:
+        for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM"):
+                peak = round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    proc.stdin.close()
+    proc.wait()
+    return {"per_question": percentiles(seconds), "process_start_to_first_answer_s": round(first_answer or 0, 2),
+            "child_peak_rss_mb": peak}
+
+
+def run(index: Path, gold: Path, name: str, dev: bool = True, cli: bool = True, repeat: int = 1,
+        extra_questions: list[dict] | None = None, score: bool = True) -> dict:
+    from rag.index_dir import current_generation, open_index
+
+    info = machine()
+    questions = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not score:
+        questions = [{**q, "_latency_only": True} for q in questions]
+    if dev:
+        # dev questions are about corpus/, not this archive: timed, not scored
+        questions += [{**json.loads(line), "_latency_only": True}
+                      for line in (ROOT / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions += extra_questions or []
+    gen = current_generation(index)
+    opened = open_index(index)
+    n_chunks, n_docs, kind = opened.manifest.n_chunks, opened.manifest.n_documents, opened.vectors.kind
+    opened.close()
+    log(f"{name}: {n_docs} documents, {n_chunks} chunks, vectors {kind}; {len(questions)} questions")
+    cold = cold_start(index, questions[0]["question"])
+    log(f"cold start {cold['best']}")
+    lib = library_latency(index, questions, repeat)
+    log(f"library {lib['all']}")
+    lib1 = library_latency(index, questions, repeat, torch_threads=1)
+    log(f"library, torch 1 thread {lib1['all']}")
+    cli_res = cli_latency(index, [q["question"] for q in questions]) if cli else None
+    cli1 = cli_latency(index, [q["question"] for q in questions], threads=1) if cli else None
+    if cli_res:
+        log(f"cli {cli_res}; 1 thread {cli1}")
+    sizes = {p.name: dir_size_mb(p) if p.is_dir() else round(p.stat().st_size / 1024 / 1024, 2) for p in sorted(gen.iterdir())}
+    data = {"machine": info, "name": name, "index": str(index), "documents": n_docs, "chunks": n_chunks,
+            "vector_kind": kind, "questions": len(questions), "cold_start": cold, "library": lib, "cli": cli_res,
+            "library_torch_1_thread": lib1, "cli_1_thread": cli1,
+            "index_mb": dir_size_mb(gen), "index_files_mb": sizes}
+    write_json(f"query-{name}", data)
+    return data
+
+
+def latency_rows(data: dict) -> list[list[object]]:
+    rows = []
+    for label, lib, cli in (("as shipped", data["library"], data["cli"]),
+                            ("torch 1 thread", data.get("library_torch_1_thread"), data.get("cli_1_thread"))):
+        if lib:
+            rows.append([f"library `Searcher.ask`, all ({label})", lib["all"]["n"], lib["all"]["p50"], lib["all"]["p95"],
+                         lib["all"]["p99"]])
+            for kind, p in sorted(lib["by_kind"].items()):
+                rows.append([f"library, {kind} ({label})", p["n"], p["p50"], p["p95"], p["p99"]])
+        if cli:
+            p = cli["per_question"]
+            rows.append([f"CLI `rag ask - --json`, stdin JSONL ({label})", p["n"], p["p50"], p["p95"], p["p99"]])
+    return rows
+
+
+def print_report(data: dict) -> None:
+    lib, cold, cli = data["library"], data["cold_start"]["best"], data["cli"]
+    print(f"## Queries: {data['name']} ({data['documents']:,} documents, {data['chunks']:,} chunks, "
+          f"vectors {data['vector_kind']}), load at start {data['machine']['load_at_start']}\n")
+    rows = latency_rows(data)
+    print(md_table(["path", "questions", "p50 ms", "p95 ms", "p99 ms"], rows))
+    print(f"\nCold start (fresh process, best of 3): imports {cold['imports_s']:.2f} s + open index "
+          f"{cold['open_index_s']:.2f} s + load model {cold['load_model_s']:.2f} s + Searcher {cold['searcher_s']:.2f} s "
+          f"= {cold['imports_s'] + cold['open_index_s'] + cold['load_model_s'] + cold['searcher_s']:.2f} s to ready; "
+          f"first answer after {cold['total_s']:.2f} s. Peak RSS: library run {lib['peak_rss_mb']} MB"
+          + (f", CLI process {cli['child_peak_rss_mb']} MB" if cli else "") + f". Index on disk {data['index_mb']} MB "
+          f"({', '.join(f'{k} {v}' for k, v in data['index_files_mb'].items())}). "
+          + (f"Top-k quality on these questions: R@5 {lib['quality_topk']['R@5']}, MRR@10 {lib['quality_topk']['MRR@10']}."
+             if lib["quality_topk"]["n"] else ""))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--index", type=Path, required=True)
+    ap.add_argument("--gold", type=Path, required=True)
+    ap.add_argument("--name", default=None)
+    ap.add_argument("--no-cli", action="store_true")
+    ap.add_argument("--no-dev", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args()
+    data = run(args.index, args.gold, args.name or args.index.name, dev=not args.no_dev, cli=not args.no_cli,
+               repeat=args.repeat)
+    print_report(data)
+
+
+if __name__ == "__main__":
+    main()
