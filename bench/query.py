@@ -41,7 +41,7 @@ t1 = time.perf_counter()
 index = open_index({index!r})
 t2 = time.perf_counter()
 m = index.manifest.model
-embedder = Embedder(ModelSpec(m["name"], m.get("query_prompt", ""), m.get("passage_prompt", "")))
+embedder = Embedder(ModelSpec(m["name"], m.get("query_prompt", ""), m.get("passage_prompt", "")), backend={backend!r})
 t3 = time.perf_counter()
 searcher = Searcher(index, embedder, Settings())
 t4 = time.perf_counter()
@@ -53,10 +53,11 @@ print(json.dumps({{"imports_s": t1 - t0, "open_index_s": t2 - t1, "load_model_s"
 """
 
 
-def cold_start(index: Path, question: str, repeat: int = 3) -> dict:
+def cold_start(index: Path, question: str, repeat: int = 3, backend: str = "torch") -> dict:
     runs = []
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", COLD.format(root=str(ROOT), index=str(index), question=question)],
+        out = subprocess.run([sys.executable, "-c", COLD.format(root=str(ROOT), index=str(index), question=question,
+                                                                backend=backend)],
                              capture_output=True, text=True, check=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     best = min(runs, key=lambda r: r["total_s"])  # warm page cache, as a restarted server would see
@@ -136,7 +137,7 @@ def cli_latency(index: Path, questions: list[str], threads: int | None = None) -
 
 
 def run(index: Path, gold: Path, name: str, dev: bool = True, cli: bool = True, repeat: int = 1,
-        extra_questions: list[dict] | None = None, score: bool = True) -> dict:
+        extra_questions: list[dict] | None = None, score: bool = True, cold_backends: tuple[str, ...] = ("torch",)) -> dict:
     from rag.index_dir import current_generation, open_index
 
     info = machine()
@@ -155,6 +156,13 @@ def run(index: Path, gold: Path, name: str, dev: bool = True, cli: bool = True, 
     log(f"{name}: {n_docs} documents, {n_chunks} chunks, vectors {kind}; {len(questions)} questions")
     cold = cold_start(index, questions[0]["question"])
     log(f"cold start {cold['best']}")
+    for backend in cold_backends:
+        if backend != "torch":
+            try:
+                cold[backend] = cold_start(index, questions[0]["question"], backend=backend)["best"]
+                log(f"cold start, {backend} backend {cold[backend]}")
+            except subprocess.CalledProcessError as exc:
+                cold[backend] = {"error": exc.stderr[-300:]}
     lib = library_latency(index, questions, repeat)
     log(f"library {lib['all']}")
     lib1 = library_latency(index, questions, repeat, torch_threads=1)
@@ -196,7 +204,10 @@ def print_report(data: dict) -> None:
     print(f"\nCold start (fresh process, best of 3): imports {cold['imports_s']:.2f} s + open index "
           f"{cold['open_index_s']:.2f} s + load model {cold['load_model_s']:.2f} s + Searcher {cold['searcher_s']:.2f} s "
           f"= {cold['imports_s'] + cold['open_index_s'] + cold['load_model_s'] + cold['searcher_s']:.2f} s to ready; "
-          f"first answer after {cold['total_s']:.2f} s. Peak RSS: library run {lib['peak_rss_mb']} MB"
+          f"first answer after {cold['total_s']:.2f} s"
+          + "".join(f"; with the {b} backend {c['total_s']:.2f} s (model {c['load_model_s']:.2f} s)"
+                    for b, c in data["cold_start"].items() if b not in ("runs", "best") and "total_s" in c)
+          + f". Peak RSS: library run {lib['peak_rss_mb']} MB"
           + (f", CLI process {cli['child_peak_rss_mb']} MB" if cli else "") + f". Index on disk {data['index_mb']} MB "
           f"({', '.join(f'{k} {v}' for k, v in data['index_files_mb'].items())}). "
           + (f"Top-k quality on these questions: R@5 {lib['quality_topk']['R@5']}, MRR@10 {lib['quality_topk']['MRR@10']}."
@@ -211,9 +222,12 @@ def main() -> None:
     ap.add_argument("--no-cli", action="store_true")
     ap.add_argument("--no-dev", action="store_true")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--cold-backends", nargs="+", default=["torch"],
+                    help="also time the cold start with these embedding backends (onnx needs onnxruntime)")
+    ap.add_argument("--no-score", action="store_true", help="time the gold questions without scoring them")
     args = ap.parse_args()
     data = run(args.index, args.gold, args.name or args.index.name, dev=not args.no_dev, cli=not args.no_cli,
-               repeat=args.repeat)
+               repeat=args.repeat, cold_backends=tuple(args.cold_backends), score=not args.no_score)
     print_report(data)
 
 
