@@ -83,15 +83,47 @@ def flat_scan_by_size(base: np.ndarray, queries: np.ndarray, sizes: list[int], d
     return out
 
 
+def hnsw_wide(n: int, queries: np.ndarray) -> dict:
+    """recall@10 / latency of the HNSW graph saved by an earlier run at ``n`` vectors with
+    efSearch 256-2048 (truth recomputed on the vectors the graph holds)."""
+    import faiss
+
+    from rag.vectors import VectorIndex
+
+    index = VectorIndex.load(WORK / f"vectors-{n}-hnsw.faiss")
+    x = faiss.downcast_index(index.index.storage).reconstruct_n(0, n)
+    exact = faiss.IndexFlatIP(x.shape[1])
+    exact.add(x)
+    _, truth = exact.search(queries, 10)
+    del exact, x
+    out = {}
+    for ef in (256, 512, 1024, 2048):
+        index.ef_search = ef
+        rows, secs = timed_search(index, queries, 10)
+        out[ef] = {"recall@10": round(recall_at(rows, list(truth)), 4), **percentiles(secs)}
+        log(f"HNSW {n} efSearch={ef}: {out[ef]}")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--data", choices=["realistic", "random"], default="realistic")
     ap.add_argument("--quick", action="store_true", help="fewer configurations (development; no HNSW-SQ8 above 200k)")
     ap.add_argument("--skip-scan", action="store_true")
+    ap.add_argument("--hnsw-wide", type=int, default=0, metavar="N",
+                    help="only: efSearch 256-2048 on the HNSW graph an earlier run saved for N vectors")
     args = ap.parse_args()
 
     import faiss
+
+    if args.hnsw_wide:
+        _, queries = real_base_and_queries()
+        res = hnsw_wide(args.hnsw_wide, queries)
+        write_json(f"ann-hnsw-wide-{args.hnsw_wide}", {"machine": machine(), "n": args.hnsw_wide, "efSearch": res})
+        print(md_table(["efSearch", "recall@10", "p50 ms", "p95 ms"],
+                       [[ef, r["recall@10"], r["p50"], r["p95"]] for ef, r in res.items()]))
+        return
 
     from rag import vectors as vmod
     from rag.vectors import VectorIndex

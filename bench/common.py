@@ -10,7 +10,6 @@ import os
 import platform
 import resource
 import shutil
-import statistics
 import sys
 import time
 from contextlib import contextmanager
@@ -278,6 +277,3 @@ def random_unit_vectors(n: int, dim: int, seed: int = 0, chunk: int = 200_000) -
         out[start:start + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
     return out
 
-
-def stats_line(values: list[float]) -> str:
-    return f"median {statistics.median(values):.3f}"

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from common import ROOT, WORK, log, machine, md_table, read_jsonl, synth_archive, write_json
+from common import ROOT, WORK, log, machine, md_table, synth_archive, write_json
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import time
-from pathlib import Path
 
 from common import (ROOT, WORK, dir_size_mb, log, machine, md_table, peak_rss_mb, synth_archive, write_json)
 

@@ -14,7 +14,8 @@ Which FAISS index (``VectorIndex.build(vectors, dim, kind=...)``):
 * ``auto``  (default) ``flat`` up to ``AUTO_FLAT_MAX`` vectors, ``ivf`` above. Chosen by
   measurement (``bench/ann.py``, ``docs/benchmarks.md``): at ~1M vectors IVF (nlist ~4·sqrt(n),
   nprobe 64) kept recall@10 >= 0.99 against the exact search at ~8 ms per query and built in
-  2 minutes, while HNSW (M=32, efConstruction 80) stayed at recall 0.81 even with efSearch 256.
+  2 minutes, while HNSW (M=32, efConstruction 80, twice the build time) needed efSearch ~1,500
+  for 0.95 (0.81 at 256, 0.98 at 2048 for ~9 ms).
   IVF also takes new vectors (``add``) and removals without retraining, which incremental
   ingest at that scale needs.
 
@@ -49,7 +50,7 @@ AUTO_FLAT_MAX = 250_000
 
 HNSW_M = 32                 # graph degree (level 0 has 2*M links): 256 bytes per vector
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 256        # recall@10 0.98 at 100k, only 0.81 at 1M (bench/ann.py): prefer IVF there
+HNSW_EF_SEARCH = 256        # recall@10 0.98 at 100k, only 0.81 at 1M (0.98 at 2048; bench/ann.py): prefer IVF there
 IVF_NPROBE = 64             # recall@10 0.99 at 100k and 1M, p95 8 ms at 1M (bench/ann.py)
 PQ_M = 48                   # sub-quantisers of 8 bits: 48 bytes per 384-dim vector
 EXACT_SUBSET_MAX = 20_000   # filters leaving at most this many rows are searched exactly
