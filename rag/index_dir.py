@@ -6,9 +6,10 @@
         manifest.json      schema, package version, model, chunker, counts
         meta.sqlite        documents, metadata, chunks
         chunk_ids.npy      row i of both indexes = chunk id chunk_ids[i]
+        chunk_docs.npy     row i = a passage of document chunk_docs[i]
         vectors.npy        embeddings (float32, normalised), rows as above
         vectors.faiss      FAISS index over vectors.npy
-        lexical/           BM25 arrays (bm25s)
+        lexical/           BM25 arrays (bm25s) + term frequencies for the next ingest
 
 An ingest writes a new ``gen-*.tmp`` directory and publishes it by renaming it and
 replacing ``CURRENT`` with ``os.replace``: a reader sees the old or the new
@@ -36,6 +37,7 @@ SCHEMA_VERSION = 1
 # ingest then re-reads every file (embeddings of unchanged passages are still reused).
 PIPELINE_VERSION = 4
 CURRENT = "CURRENT"
+CHUNK_DOCS = "chunk_docs.npy"
 MANIFEST = "manifest.json"
 REBUILD_HINT = "rebuild it with `rag ingest --rebuild`"
 
@@ -120,9 +122,20 @@ def publish(index_dir: Path, name: str, tmp: Path, keep: int = 2) -> Path:
     return final
 
 
-def save_arrays(directory: Path, chunk_ids: np.ndarray, vectors: np.ndarray) -> None:
+def save_arrays(directory: Path, chunk_ids: np.ndarray, vectors: np.ndarray, doc_ids: np.ndarray) -> None:
     np.save(directory / "chunk_ids.npy", chunk_ids.astype(np.int64), allow_pickle=False)
-    np.save(directory / "vectors.npy", vectors.astype(np.float32), allow_pickle=False)
+    np.save(directory / CHUNK_DOCS, doc_ids.astype(np.int64), allow_pickle=False)
+    np.save(directory / "vectors.npy", np.asarray(vectors, dtype=np.float32), allow_pickle=False)
+
+
+def load_chunk_docs(directory: Path) -> np.ndarray | None:
+    """Row -> document id, as the ingest saved it (None for a generation written before it was kept)."""
+    try:
+        return np.load(directory / CHUNK_DOCS, allow_pickle=False)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{directory / CHUNK_DOCS} is damaged ({exc})", REBUILD_HINT) from exc
 
 
 def load_arrays(directory: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -28,11 +29,11 @@ from .errors import IndexMismatchError, UnreadableFileError
 from .index_dir import (PIPELINE_VERSION, Manifest, current_generation, load_arrays, new_generation, publish,
                         save_arrays)
 from .lexical import LexicalIndex
-from .loading import file_format, load_document
+from .loading import SUPPORTED_SUFFIXES, load_document
 from .metadata import DocumentMetadata, extract_metadata
 from .ocr import skip_is_stale
-from .store import Store
-from .vectors import VectorIndex
+from .store import Store, StoredChunk
+from .vectors import AUTO_FLAT_MAX, VectorIndex
 
 log = logging.getLogger("rag.indexer")
 
@@ -67,29 +68,37 @@ class IngestReport:
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[SkippedFile]]:
-    """Supported files under ``paths`` (folders are walked; hidden files and symlinked folders skipped)."""
-    found: list[Path] = []
+    """Supported files under ``paths`` (folders are walked; hidden files and symlinked folders skipped).
+
+    Paths come back resolved (symbolic links followed): a folder is resolved once and the
+    files under it are joined to it, which keeps a scan of 10,000+ files to string work."""
+    found: list[str] = []
     skipped: list[SkippedFile] = []
     for root in paths:
         root = Path(root)
         if not root.exists():
             skipped.append(SkippedFile(str(root), "no such file or folder"))
             continue
-        if root.is_file():
-            candidates = [root]
+        single = root.is_file()
+        if single:
+            candidates = [str(root.absolute())]
         else:
             candidates = []
-            for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            for dirpath, dirnames, filenames in os.walk(os.path.realpath(root), followlinks=False):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                candidates.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
+                candidates.extend(os.path.join(dirpath, f) for f in sorted(filenames) if not f.startswith("."))
         for path in candidates:
-            if path.is_symlink() and not path.exists():
-                skipped.append(SkippedFile(str(path), "broken symbolic link"))
-            elif file_format(path) is None:
-                skipped.append(SkippedFile(str(path), f"unsupported file type {path.suffix or '(none)'}"))
+            if single or os.path.islink(path):
+                if not os.path.exists(path):
+                    skipped.append(SkippedFile(_display_path(path, resolved=True), "broken symbolic link"))
+                    continue
+                path = os.path.realpath(path)
+            suffix = os.path.splitext(path)[1]
+            if SUPPORTED_SUFFIXES.get(suffix.lower()) is None:
+                skipped.append(SkippedFile(_display_path(path, resolved=True), f"unsupported file type {suffix or '(none)'}"))
             else:
                 found.append(path)
-    return sorted(set(found)), skipped
+    return [Path(p) for p in sorted(set(found))], skipped
 
 
 def document_context(meta: DocumentMetadata, section_path: tuple[str, ...]) -> str:
@@ -105,11 +114,20 @@ def _hash_file(path: Path) -> tuple[str, int]:
     return file_sha256(path), path.stat().st_size
 
 
-def _display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path.resolve())
+@lru_cache(maxsize=8)
+def _real_cwd(cwd: str) -> str:
+    return os.path.realpath(cwd)
+
+
+def _display_path(path: Path, resolved: bool = False) -> str:
+    """The key a file is indexed under: its real path, relative to the working directory when
+    below it. ``resolved``: ``path`` is already real (as ``discover`` returns them)."""
+    real = str(path) if resolved else os.path.realpath(path)
+    cwd = _real_cwd(os.getcwd())
+    if real == cwd:
+        return "."
+    prefix = cwd.rstrip(os.sep) + os.sep
+    return real[len(prefix):] if real.startswith(prefix) else real
 
 
 class Ingestor:
@@ -125,7 +143,7 @@ class Ingestor:
     def embedder(self, model_name: str) -> Embedder:
         if self._embedder is None or self._embedder.spec.name != model_name:
             spec = ModelSpec.from_name(model_name, self.settings.query_prompt, self.settings.passage_prompt)
-            self._embedder = Embedder(spec, batch_size=self.settings.batch_size)
+            self._embedder = Embedder(spec, batch_size=self.settings.batch_size, backend=self.settings.backend)
         return self._embedder
 
     def run(self, paths: list[Path], rebuild: bool = False) -> IngestReport:
@@ -135,12 +153,13 @@ class Ingestor:
         prev_manifest = Manifest.read(previous) if previous else None
         model_name = self.settings.model or (prev_manifest.model["name"] if prev_manifest else None)
         reread = prev_manifest is not None and prev_manifest.pipeline_version != PIPELINE_VERSION
+        found = discover(paths)
         if reread:
             log.warning("index built by an older pipeline (version %s): every file is read again",
                         prev_manifest.pipeline_version)
         if (previous is not None and prev_manifest is not None and not reread
                 and ModelSpec.from_name(model_name).name == prev_manifest.model["name"]):
-            unchanged, skipped = self._nothing_changed(previous, paths)
+            unchanged, skipped = self._nothing_changed(previous, paths, found)
             if unchanged is not None:  # every file as indexed: no model load, no new generation
                 report.unchanged, report.skipped = unchanged, skipped
                 report.n_documents, report.n_chunks = prev_manifest.n_documents, prev_manifest.n_chunks
@@ -156,16 +175,18 @@ class Ingestor:
         name, tmp = new_generation(self.index_dir)
         try:
             store = self._open_store(previous, tmp)
-            self._update_documents(store, paths, embedder, Chunker(embedder.count_tokens, chunker_settings), report,
-                                   reread=reread)
+            self._update_documents(store, paths, found, embedder, Chunker(embedder.count_tokens, chunker_settings),
+                                   report, reread=reread)
             self._set_canonical(store)
             store.commit()
-            chunk_ids, vectors, texts = self._vectors(store, previous, embedder, report)
-            VectorIndex.build(vectors, embedder.dimension).save(tmp / "vectors.faiss")
-            save_arrays(tmp, chunk_ids, vectors)
-            LexicalIndex.build(texts, self.settings.lexical_scheme).save(tmp / "lexical")
-            report.n_documents = len(store.documents(with_text=False))
-            report.n_chunks = len(chunk_ids)
+            plan = plan_rows(store, previous)
+            added = store.chunks_by_id(plan.added) if plan.added else {}
+            vectors = self._vectors(plan, added, embedder, report)
+            self._vector_index(vectors, embedder.dimension, plan).save(tmp / "vectors.faiss")
+            save_arrays(tmp, plan.chunk_ids, vectors, plan.doc_ids)
+            self._lexical(store, plan, added).save(tmp / "lexical")
+            report.n_documents = store.count_documents()
+            report.n_chunks = len(plan.chunk_ids)
             store.close()
             Manifest(model=embedder.describe(), chunker=chunker_settings.describe(),
                      lexical_scheme=self.settings.lexical_scheme, n_documents=report.n_documents,
@@ -189,9 +210,10 @@ class Ingestor:
                                      "rebuild it with `rag ingest --rebuild` to apply the new settings")
 
     @staticmethod
-    def _nothing_changed(previous: Path, paths: list[Path]) -> tuple[int | None, list[SkippedFile]]:
+    def _nothing_changed(previous: Path, paths: list[Path],
+                         found: tuple[list[Path], list[SkippedFile]]) -> tuple[int | None, list[SkippedFile]]:
         """(number of files, skips) when every file under ``paths`` is indexed as it is; (None, []) otherwise."""
-        files, skipped = discover(paths)
+        files, skipped = found[0], list(found[1])
         n_discover_skips = len(skipped)
         store = Store(previous / "meta.sqlite", readonly=True)
         try:
@@ -203,7 +225,7 @@ class Ingestor:
             store.close()
         seen = set()
         for path in files:
-            key = _display_path(path)
+            key = _display_path(path, resolved=True)
             seen.add(key)
             try:
                 content_hash = _hash_file(path)[0]
@@ -232,16 +254,17 @@ class Ingestor:
             dst.close()
         return Store(target)
 
-    def _update_documents(self, store: Store, paths: list[Path], embedder: Embedder, chunker: Chunker,
+    def _update_documents(self, store: Store, paths: list[Path], found: tuple[list[Path], list[SkippedFile]],
+                          embedder: Embedder, chunker: Chunker,
                           report: IngestReport, reread: bool = False) -> None:
-        files, skipped = discover(paths)
+        files, skipped = found
         report.skipped.extend(skipped)
         known = store.documents_by_path()
         known_skips = store.skipped_by_path()
         seen: set[str] = set()
         for n, path in enumerate(files, start=1):
             self.progress("read", n, len(files))
-            key = _display_path(path)
+            key = _display_path(path, resolved=True)
             seen.add(key)
             try:
                 content_hash, size = _hash_file(path)
@@ -292,25 +315,23 @@ class Ingestor:
 
     @staticmethod
     def _set_canonical(store: Store) -> None:
-        docs = [(d.id, "pdf-ocr" if d.ocr else d.format, d.path, d.fingerprint or b"")
-                for d in store.documents(with_text=False)]
-        store.set_canonical(canonical_groups([d for d in docs if d[3]]))
+        store.set_canonical(canonical_groups(store.fingerprints()))
 
-    def _vectors(self, store: Store, previous: Path | None, embedder: Embedder,
-                 report: IngestReport) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        chunks = list(store.canonical_chunks())
+    def _vectors(self, plan: "RowPlan", added: dict[int, StoredChunk], embedder: Embedder,
+                 report: IngestReport) -> np.ndarray:
+        """Vectors in row order: the kept rows' from the previous generation, then the added
+        chunks', reusing any previous vector whose embedding input (hash) is the same."""
+        dim = embedder.dimension
+        kept = np.zeros((0, dim), np.float32)
         reuse: dict[str, np.ndarray] = {}
-        if previous is not None:
-            prev_ids, prev_vectors = load_arrays(previous)
-            prev_store = Store(previous / "meta.sqlite", readonly=True)
-            prev_hash = dict(prev_store.db.execute("SELECT id, embed_hash FROM chunks"))
-            prev_store.close()
-            # hashes of chunks that survived from the previous generation keep their vectors
-            row_of = {int(cid): i for i, cid in enumerate(prev_ids)}
-            for cid, h in prev_hash.items():
-                if cid in row_of:
-                    reuse[h] = np.asarray(prev_vectors[row_of[cid]])
-        missing = [c for c in chunks if c.embed_hash not in reuse]
+        if plan.previous is not None:
+            prev_ids, prev_vectors = load_arrays(plan.previous)
+            kept = np.asarray(prev_vectors[plan.keep_rows], dtype=np.float32).reshape(-1, dim)
+            wanted = {c.embed_hash for c in added.values()}
+            if wanted:
+                reuse = _previous_vectors(plan.previous, prev_ids, prev_vectors, wanted)
+        new_chunks = [added[cid] for cid in plan.added]
+        missing = list({c.embed_hash: c for c in new_chunks if c.embed_hash not in reuse}.values())
         if missing:
             texts = [self._embed_text(embedder, c.context, c.text) for c in missing]
             log.info("embedding %d chunks", len(texts))
@@ -321,7 +342,73 @@ class Ingestor:
                     reuse[c.embed_hash] = v
                 self.progress("embed", min(start + batch, len(texts)), len(texts))
         report.embedded = len(missing)
-        vectors = np.stack([reuse[c.embed_hash] for c in chunks]) if chunks else np.zeros((0, embedder.dimension), np.float32)
-        ids = np.array([c.id for c in chunks], dtype=np.int64)
-        lexical_texts = [c.context + "\n" + c.text for c in chunks]
-        return ids, vectors.astype(np.float32), lexical_texts
+        fresh = (np.stack([reuse[c.embed_hash] for c in new_chunks]).astype(np.float32) if new_chunks
+                 else np.zeros((0, dim), np.float32))
+        return np.concatenate([kept, fresh]) if len(kept) else fresh
+
+    @staticmethod
+    def _vector_index(vectors: np.ndarray, dimension: int, plan: "RowPlan") -> VectorIndex:
+        trained = None
+        if plan.previous is not None and len(vectors) > AUTO_FLAT_MAX:  # an IVF index: keep its trained cells
+            trained = VectorIndex.load(plan.previous / "vectors.faiss")
+        return VectorIndex.build(vectors, dimension, trained=trained)
+
+    def _lexical(self, store: Store, plan: "RowPlan", added: dict[int, StoredChunk]) -> LexicalIndex:
+        scheme = self.settings.lexical_scheme
+        texts = [added[cid].context + "\n" + added[cid].text for cid in plan.added]
+        if plan.previous is None:  # every row is new
+            return LexicalIndex.build(texts, scheme)
+        if LexicalIndex.updatable(plan.previous / "lexical"):
+            return LexicalIndex.update(plan.previous / "lexical", scheme, plan.keep_rows, texts)
+        chunks = store.chunks_by_id(plan.chunk_ids.tolist())  # written before term frequencies were kept
+        return LexicalIndex.build([chunks[int(c)].context + "\n" + chunks[int(c)].text for c in plan.chunk_ids], scheme)
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """The rows of a new generation: the previous generation's rows that stay, in their order,
+    then the chunks new to the index (in id order). Keeping the old rows first lets the vector
+    and lexical indexes be derived from the previous ones instead of rebuilt from text."""
+
+    chunk_ids: np.ndarray          # int64, row -> chunk id
+    doc_ids: np.ndarray            # int64, row -> document id
+    keep_rows: np.ndarray          # previous rows kept, ascending
+    added: list[int]               # chunk ids of rows len(keep_rows) ...
+    previous: Path | None          # the generation the kept rows come from
+
+
+def plan_rows(store: Store, previous: Path | None) -> RowPlan:
+    """Rows for the canonical chunks in ``store``; with ``previous``, its surviving rows first."""
+    ids, docs = store.canonical_chunk_ids()
+    ids_arr = np.array(ids, dtype=np.int64)
+    doc_of = dict(zip(ids, docs))
+    if previous is None:
+        return RowPlan(ids_arr, np.array(docs, dtype=np.int64), np.zeros(0, np.int64), ids, None)
+    prev_ids, _ = load_arrays(previous)
+    keep_rows = np.flatnonzero(np.isin(prev_ids, ids_arr))
+    kept_ids = np.asarray(prev_ids[keep_rows], dtype=np.int64)
+    added = np.setdiff1d(ids_arr, kept_ids, assume_unique=True)
+    chunk_ids = np.concatenate([kept_ids, added])
+    doc_ids = np.array([doc_of[int(c)] for c in chunk_ids], dtype=np.int64)
+    return RowPlan(chunk_ids, doc_ids, keep_rows, added.tolist(), previous)
+
+
+def _previous_vectors(previous: Path, prev_ids: np.ndarray, prev_vectors: np.ndarray,
+                      wanted: set[str]) -> dict[str, np.ndarray]:
+    """Vectors of the previous generation whose embedding-input hash is in ``wanted``."""
+    prev_store = Store(previous / "meta.sqlite", readonly=True)
+    hashes = sorted(wanted)
+    found: dict[int, str] = {}
+    try:
+        for start in range(0, len(hashes), 500):
+            part = hashes[start:start + 500]
+            found.update(prev_store.db.execute(
+                f"SELECT id, embed_hash FROM chunks WHERE embed_hash IN ({','.join('?' * len(part))})", part))
+    finally:
+        prev_store.close()
+    out: dict[str, np.ndarray] = {}
+    if found:
+        rows = np.flatnonzero(np.isin(prev_ids, np.fromiter(found, dtype=np.int64)))
+        for row in rows:
+            out[found[int(prev_ids[row])]] = np.asarray(prev_vectors[row], dtype=np.float32)
+    return out

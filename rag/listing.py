@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .metadata import capitalised_prefix
-from .vntext import canonical_tones, fold, match_key, read_number_words, split_sentences
+from .vntext import canonical_tones, fold, fold_word, match_key, read_number_words, split_sentences
 
 LIST_CUES = ("nhung huyen nao", "huyen nao", "cac huyen nao", "dia phuong nao", "nhung dia phuong",
              "which districts", "which district", "what districts", "which localities", "liet ke",
@@ -94,7 +94,7 @@ def _syllables_with_values(text: str) -> list[tuple[str, int | None]]:
             continue
         spelled = read_number_words(raw, i)
         if spelled is None:
-            out.append((fold(tok), None))
+            out.append((fold_word(tok), None))
             i += 1
             continue
         value, used = spelled
@@ -205,6 +205,8 @@ def _negated_or_planned(sentence_prefix: str, clause: str) -> bool:
 
 def sentence_counts(sentence: str, query: ListQuery) -> int | None:
     """The largest achieved count of the query's thing stated in ``sentence`` (None when none)."""
+    if query.qualifier is not None and query.qualifier[1] not in fold(_expand(sentence)):
+        return None  # no clause can state the qualifier ("4 sao") without its unit: skip the parsing
     best = None
     offset = 0
     for clause in _CLAUSE_SPLIT.split(sentence):

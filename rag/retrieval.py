@@ -14,7 +14,7 @@ import numpy as np
 
 from .config import Settings
 from .embedding import Embedder
-from .index_dir import OpenIndex
+from .index_dir import OpenIndex, load_chunk_docs
 from .answer import informative_terms
 from .query import QueryScope, asks_quantity, query_scope
 from .vntext import fold, match_key, quantity_phrases
@@ -74,8 +74,10 @@ class HybridRetriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        chunk_doc = dict(index.store.db.execute("SELECT id, doc_id FROM chunks"))
-        self.row_doc = np.array([chunk_doc[int(c)] for c in index.chunk_ids], dtype=np.int64)
+        self.row_doc = load_chunk_docs(index.directory)
+        if self.row_doc is None or len(self.row_doc) != len(index.chunk_ids):  # an index from before chunk_docs.npy
+            chunk_doc = dict(index.store.db.execute("SELECT id, doc_id FROM chunks"))
+            self.row_doc = np.array([chunk_doc[int(c)] for c in index.chunk_ids], dtype=np.int64)
         self.documents = {d.id: d for d in index.store.documents(with_text=False)}
         self.province_of = infer_provinces(self.documents.values())
         self.doc_places = {d.id: fold(" ".join([*d.meta.districts, self.province_of[d.id], d.meta.issuer]))

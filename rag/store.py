@@ -168,8 +168,10 @@ class Store:
         return {p: (h, r) for p, h, r in rows}
 
     def set_canonical(self, mapping: dict[int, int]) -> None:
-        self.db.executemany("UPDATE documents SET canonical_id = ? WHERE id = ?",
-                            [(canon, doc) for doc, canon in mapping.items()])
+        """Set each document's canonical copy (documents absent from ``mapping``: none); only changed rows are written."""
+        current = dict(self.db.execute("SELECT id, canonical_id FROM documents"))
+        changes = [(mapping.get(doc), doc) for doc, canon in current.items() if mapping.get(doc) != canon]
+        self.db.executemany("UPDATE documents SET canonical_id = ? WHERE id = ?", changes)
 
     def commit(self) -> None:
         self.db.commit()
@@ -213,6 +215,22 @@ class Store:
                "WHERE d.canonical_id IS NULL OR d.canonical_id = d.id ORDER BY c.id")
         for row in self.db.execute(sql):
             yield self._chunk(row)
+
+    def canonical_chunk_ids(self) -> tuple[list[int], list[int]]:
+        """(chunk ids, their document ids) of canonical documents, in id order, without their text."""
+        rows = self.db.execute("SELECT c.id, c.doc_id FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                               "WHERE d.canonical_id IS NULL OR d.canonical_id = d.id ORDER BY c.id").fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows]
+
+    def fingerprints(self) -> list[tuple[int, str, str, bytes]]:
+        """(id, format, path, MinHash fingerprint) of every fingerprinted document, for duplicate
+        grouping; the format of a scan read by OCR is ``pdf-ocr``."""
+        sql = ("SELECT id, CASE WHEN ocr_json != '[]' THEN 'pdf-ocr' ELSE format END, path, fingerprint "
+               "FROM documents WHERE fingerprint IS NOT NULL AND length(fingerprint) > 0 ORDER BY id")
+        return [tuple(r) for r in self.db.execute(sql)]
+
+    def count_documents(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM documents").fetchone()[0])
 
     def chunks_by_id(self, ids: list[int]) -> dict[int, StoredChunk]:
         out: dict[int, StoredChunk] = {}

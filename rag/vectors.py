@@ -117,6 +117,19 @@ def _new_index(kind: str, storage: str, dimension: int, n: int, hnsw_m: int, nli
     raise ValueError(f"unknown vector index kind {kind!r}; use one of {', '.join(KINDS)}")
 
 
+def _reusable_cells(trained: "VectorIndex | None", kind: str, dimension: int, n: int,
+                    nlist: int | None) -> faiss.Index | None:
+    """An empty copy of ``trained``'s IVF index (cells and storage kept) when it suits ``n`` vectors."""
+    if trained is None or kind != "ivf" or trained.kind != "ivf" or trained.dimension != dimension:
+        return None
+    have = int(trained.index.nlist)
+    if not 0.5 <= (nlist or ivf_nlist(n)) / have <= 2:
+        return None
+    index = faiss.clone_index(trained.index)
+    index.reset()
+    return index
+
+
 def kind_of(index: faiss.Index) -> str:
     """``flat``, ``hnsw`` or ``ivf`` for a FAISS index read from disk."""
     index = faiss.downcast_index(index)
@@ -146,9 +159,13 @@ class VectorIndex:
     def build(cls, vectors: np.ndarray, dimension: int, kind: str = "auto", storage: str = "float32", *,
               hnsw_m: int = HNSW_M, ef_construction: int = HNSW_EF_CONSTRUCTION, ef_search: int = HNSW_EF_SEARCH,
               nlist: int | None = None, nprobe: int = IVF_NPROBE, train_size: int = 100_000,
-              seed: int = 1234) -> "VectorIndex":
+              seed: int = 1234, trained: "VectorIndex | None" = None) -> "VectorIndex":
         """An index over ``vectors`` (rows = row numbers). ``kind``: auto | flat | hnsw | ivf;
-        ``storage``: float32 | fp16 | sq8 | pq (see the module docstring)."""
+        ``storage``: float32 | fp16 | sq8 | pq (see the module docstring).
+
+        ``trained``: the previous generation's index. An IVF index reuses its trained cells
+        (no k-means: the bulk of an IVF build) while the archive is within 4x of the size
+        they were trained for; otherwise, and for other kinds, the index is built afresh."""
         if kind not in KINDS:
             raise ValueError(f"unknown vector index kind {kind!r}; use one of {', '.join(KINDS)}")
         if storage not in STORAGES:
@@ -159,6 +176,10 @@ class VectorIndex:
             kind = choose_kind(n)
         if kind == "ivf" and n < 39:
             kind = "flat"  # too few vectors to train cells
+        reused = _reusable_cells(trained, kind, dimension, n, nlist)
+        if reused is not None:
+            reused.add(data)
+            return cls(reused, nprobe=nprobe)
         index = _new_index(kind, storage, dimension, n, hnsw_m, nlist)
         if kind == "hnsw":
             index.hnsw.efConstruction = ef_construction

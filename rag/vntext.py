@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
@@ -33,6 +34,7 @@ def collapse_whitespace(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
+@lru_cache(maxsize=1 << 16)
 def _syllable_canonical_tones(syl: str) -> str:
     """Move the tone mark of an open ``oa``/``oe``/``uy`` syllable onto the second vowel.
 
@@ -65,6 +67,13 @@ def fold(text: str) -> str:
     """Lower-case and remove all Vietnamese diacritics; ``đ``/``Đ`` become ``d``."""
     text = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
     return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+
+
+@lru_cache(maxsize=1 << 16)
+def fold_word(word: str) -> str:
+    """``fold`` of one syllable or word, memoised: an archive has a few thousand distinct
+    syllables, and tokenising it folds each of them millions of times."""
+    return fold(word)
 
 
 def has_diacritics(text: str) -> bool:
@@ -151,7 +160,7 @@ def lexical_tokens(text: str, scheme: str = "syllable+bigram") -> list[str]:
     if scheme not in ("syllable", "syllable+bigram"):
         raise ValueError(f"unknown lexical scheme {scheme!r}; use 'syllable' or 'syllable+bigram'")
     syls = syllables(text)
-    folded = [fold(s) for s in syls]
+    folded = [fold_word(s) for s in syls]
     out: list[str] = []
     for i, (s, f) in enumerate(zip(syls, folded)):
         out.append(f)

@@ -98,6 +98,22 @@ def test_auto_switch_by_size(data, monkeypatch):
     assert VectorIndex.build(np.zeros((0, DIM), np.float32), DIM, kind="hnsw").size == 0
 
 
+def test_ivf_reuses_trained_cells_of_the_previous_generation(data, exact):
+    x, q = data
+    previous = VectorIndex.build(x[:3000], DIM, kind="ivf")
+    updated = VectorIndex.build(x, DIM, kind="ivf", trained=previous)  # 1,000 more vectors, same cells
+    assert updated.size == N and updated.describe()["nlist"] == previous.describe()["nlist"]
+    cells = lambda v: v.index.quantizer.reconstruct_n(0, v.index.nlist)  # noqa: E731
+    np.testing.assert_array_equal(cells(updated), cells(previous))
+    _, truth = exact.search_many(q, 10)
+    assert _recall(updated.search_many(q, 10)[1], truth) >= 0.95
+    # far outside the size the cells were trained for: trained afresh
+    small = VectorIndex.build(x[:200], DIM, kind="ivf", trained=previous)
+    assert small.describe()["nlist"] == vmod.ivf_nlist(200)
+    # an exact index has nothing to reuse
+    assert VectorIndex.build(x, DIM, kind="flat", trained=previous).kind == "flat"
+
+
 def test_save_load_keeps_kind_and_results(data, tmp_path):
     x, q = data
     for kind in ("flat", "hnsw", "ivf"):
