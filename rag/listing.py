@@ -239,7 +239,7 @@ class ListAnswerer:
     def __init__(self, retriever) -> None:
         self.retriever = retriever
         self.index = retriever.index
-        self.known_provinces = {fold(p) for p in retriever.province_of.values() if p}
+        self.known_provinces = {fold_word(p) for p in retriever.province_of.values() if p}
 
     def parse(self, question: str) -> ListQuery | None:
         return parse_list_question(question, self.known_provinces)

@@ -17,7 +17,7 @@ from .embedding import Embedder
 from .index_dir import OpenIndex, load_chunk_docs
 from .answer import informative_terms
 from .query import QueryScope, asks_quantity, query_scope
-from .vntext import fold, match_key, quantity_phrases
+from .vntext import fold, fold_word, match_key, quantity_phrases
 
 COUNT_BONUS = 0.2   # a "how many" question: passages stating a count of the asked thing
 SCOPE_BONUS = 0.3   # per satisfied constraint: document about the named place / from the named year
@@ -29,19 +29,21 @@ def infer_provinces(documents) -> dict[int, str]:
     """Each document's province; a report that never names its province gets the one the archive's
     other reports about the same district name (``huyện Đakrông`` -> Quảng Trị)."""
     from collections import Counter
+    from functools import lru_cache
 
+    match_key_of = lru_cache(maxsize=None)(match_key)  # a few hundred districts, named by thousands of reports
     by_district: dict[str, Counter] = {}
     for d in documents:
         if d.meta.province:
             for district in d.meta.districts:
-                by_district.setdefault(match_key(district), Counter())[d.meta.province] += 1
+                by_district.setdefault(match_key_of(district), Counter())[d.meta.province] += 1
     out: dict[int, str] = {}
     for d in documents:
         province = d.meta.province
         if not province:
             votes = Counter()
             for district in d.meta.districts:
-                votes.update(by_district.get(match_key(district), Counter()))
+                votes.update(by_district.get(match_key_of(district), Counter()))
             province = votes.most_common(1)[0][0] if votes else ""
         out[d.id] = province
     return out
@@ -80,9 +82,10 @@ class HybridRetriever:
             self.row_doc = np.array([chunk_doc[int(c)] for c in index.chunk_ids], dtype=np.int64)
         self.documents = {d.id: d for d in index.store.documents(with_text=False)}
         self.province_of = infer_provinces(self.documents.values())
-        self.doc_places = {d.id: fold(" ".join([*d.meta.districts, self.province_of[d.id], d.meta.issuer]))
+        # names repeat across thousands of reports: fold each distinct one once
+        self.doc_places = {d.id: " ".join(fold_word(x) for x in (*d.meta.districts, self.province_of[d.id], d.meta.issuer))
                            for d in self.documents.values()}
-        self.known_places = {fold(name) for d in self.documents.values()
+        self.known_places = {fold_word(name) for d in self.documents.values()
                              for name in (*d.meta.districts, d.meta.province) if name and len(name) > 3}
 
     def scope(self, query: str) -> QueryScope:

@@ -200,10 +200,10 @@ class Store:
         meta = DocumentMetadata(doc_type=doc_type or "", number=number or "", issuer=issuer or "", place=place or "",
                                 date=date or "", date_text=date_text or "", year=year, title=title or "",
                                 signer=signer or "", signer_role=signer_role or "", province=province or "",
-                                districts=tuple(json.loads(districts_json)))
-        pages = tuple(PageSpan(*p) for p in json.loads(pages_json))
+                                districts=tuple(_json_list(districts_json)))
+        pages = tuple(PageSpan(*p) for p in _json_list(pages_json))
         return StoredDocument(doc_id, path, fmt, chash, text, pages, meta, canonical_id, fingerprint,
-                              confidences_from_json(ocr_json))
+                              confidences_from_json(ocr_json) if ocr_json not in (None, "", "[]") else ())
 
     # ------------------------------------------------------------ chunks
     _CHUNK_COLUMNS = "id, doc_id, ordinal, section_json, start, end, page, page_end, text, context, n_tokens, embed_hash"
@@ -253,3 +253,8 @@ class Store:
 
     def doc_ids_matching(self, where: str, params: list[object]) -> set[int]:
         return {r[0] for r in self.db.execute(f"SELECT id FROM documents WHERE {where}", params)}
+
+
+def _json_list(text: str | None) -> list:
+    """A stored JSON list; most are empty (no pages for text files, no OCR): skip the parser for those."""
+    return [] if text in (None, "", "[]") else json.loads(text)

@@ -63,10 +63,20 @@ def canonical_tones(text: str) -> str:
     return _SYLLABLE.sub(lambda m: _syllable_canonical_tones(m.group(0)), text)
 
 
-def fold(text: str) -> str:
-    """Lower-case and remove all Vietnamese diacritics; ``đ``/``Đ`` become ``d``."""
+def _strip_marks(text: str) -> str:
     text = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
     return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+
+
+# every precomposed Latin letter (Vietnamese included) -> its letters without marks
+_FOLD_TABLE = {cp: _strip_marks(chr(cp)) for cp in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00))
+               if _strip_marks(chr(cp)) != chr(cp).lower()}
+
+
+def fold(text: str) -> str:
+    """Lower-case and remove all Vietnamese diacritics; ``đ``/``Đ`` become ``d``."""
+    quick = unicodedata.normalize("NFC", text).lower().translate(_FOLD_TABLE)
+    return quick if quick.isascii() else _strip_marks(quick)  # other scripts, stray combining marks
 
 
 @lru_cache(maxsize=1 << 16)
