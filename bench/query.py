@@ -64,17 +64,12 @@ def cold_start(index: Path, question: str, repeat: int = 3, backend: str = "torc
     return {"runs": runs, "best": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in best.items()}}
 
 
-def library_latency(index: Path, questions: list[dict], repeat: int = 1, torch_threads: int | None = None) -> dict:
-    import torch
-
+def library_latency(index: Path, questions: list[dict], repeat: int = 1, backend: str = "torch") -> dict:
     from rag.api import Searcher
     from rag.config import Settings
     from rag.evaluate import GoldQuestion, score_answer
 
-    before = torch.get_num_threads()
-    if torch_threads:
-        torch.set_num_threads(torch_threads)
-    searcher = Searcher.open(index, settings=Settings())
+    searcher = Searcher.open(index, settings=Settings(backend=backend))
     by_kind: dict[str, list[float]] = {}
     seconds: list[float] = []
     results = []
@@ -91,7 +86,6 @@ def library_latency(index: Path, questions: list[dict], repeat: int = 1, torch_t
                                   q.get("answer"))
                 results.append(score_answer(gq, answer, dt))
     searcher.close()
-    torch.set_num_threads(before)
     answerable = [r for r in results if r.answerable and r.kind != "aggregate"]
     quality = {"n": len(answerable),
                "R@5": round(100 * sum(r.recall_at(5) for r in answerable) / max(1, len(answerable)), 1),
@@ -100,18 +94,60 @@ def library_latency(index: Path, questions: list[dict], repeat: int = 1, torch_t
             "quality_topk": quality, "peak_rss_mb": peak_rss_mb()}
 
 
-def cli_latency(index: Path, questions: list[str], threads: int | None = None) -> dict:
-    import os
+def ui_latency(index: Path, questions: list[str], backend: str = "torch") -> dict:
+    """``rag serve`` in a child process, questions through its HTTP API one at a time: POST
+    ``/gradio_api/call/ask``, then read the event stream to its ``complete`` event (what ``curl`` or
+    any HTTP client does; ``gradio_client`` adds ~65 ms of its own per call on this machine)."""
+    import socket
+    import urllib.request
 
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    exe = ROOT / ".venv" / "bin" / "rag"
+    started = time.perf_counter()
+    proc = subprocess.Popen([str(exe), "serve", "--index", str(index), "--port", str(port), "--backend", backend],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(ROOT))
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.perf_counter() - started > 300:
+                    raise RuntimeError(f"rag serve did not start (exit {proc.poll()})")
+                time.sleep(0.2)
+        up = time.perf_counter() - started
+        seconds = []
+        with httpx.Client(timeout=600) as http:
+            for q in questions:
+                t = time.perf_counter()
+                event = http.post(url + "gradio_api/call/ask", json={"data": [q, "", "", "", "", 5]}).json()["event_id"]
+                with http.stream("GET", url + f"gradio_api/call/ask/{event}") as stream:
+                    body = "".join(stream.iter_text())
+                seconds.append(time.perf_counter() - t)
+                if "event: complete" not in body:
+                    raise RuntimeError(f"the API did not answer {q!r}: {body[:300]}")
+    finally:
+        proc.terminate()  # uvicorn waits for the client's open event stream; don't wait long
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return {"per_question": percentiles(seconds), "process_start_to_serving_s": round(up, 2)}
+
+
+def cli_latency(index: Path, questions: list[str], backend: str = "torch") -> dict:
     exe = ROOT / ".venv" / "bin" / "rag"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "rag.cli"]
-    env = dict(os.environ)
-    if threads:
-        env["OMP_NUM_THREADS"] = str(threads)  # torch's intra-op threads (and FAISS's) in the child
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd + ["ask", "-", "--json", "--index", str(index)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1, cwd=str(ROOT),
-                            env=env)
+    proc = subprocess.Popen(cmd + ["ask", "-", "--json", "--index", str(index), "--backend", backend],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            bufsize=1, cwd=str(ROOT))
     seconds = []
     first_answer = None
     for q in questions:
@@ -136,7 +172,7 @@ def cli_latency(index: Path, questions: list[str], threads: int | None = None) -
             "child_peak_rss_mb": peak}
 
 
-def run(index: Path, gold: Path, name: str, dev: bool = True, cli: bool = True, repeat: int = 1,
+def run(index: Path, gold: Path, name: str, dev: bool = True, cli: bool = True, ui: bool = True, repeat: int = 1,
         extra_questions: list[dict] | None = None, score: bool = True, cold_backends: tuple[str, ...] = ("torch",)) -> dict:
     from rag.index_dir import current_generation, open_index
 
@@ -165,16 +201,21 @@ def run(index: Path, gold: Path, name: str, dev: bool = True, cli: bool = True, 
                 cold[backend] = {"error": exc.stderr[-300:]}
     lib = library_latency(index, questions, repeat)
     log(f"library {lib['all']}")
-    lib1 = library_latency(index, questions, repeat, torch_threads=1)
-    log(f"library, torch 1 thread {lib1['all']}")
+    lib_onnx = library_latency(index, questions, repeat, backend="onnx") if "onnx" in cold_backends else None
+    if lib_onnx:
+        log(f"library, onnx backend {lib_onnx['all']}")
     cli_res = cli_latency(index, [q["question"] for q in questions]) if cli else None
-    cli1 = cli_latency(index, [q["question"] for q in questions], threads=1) if cli else None
+    cli_onnx = cli_latency(index, [q["question"] for q in questions], backend="onnx") if cli and lib_onnx else None
     if cli_res:
-        log(f"cli {cli_res}; 1 thread {cli1}")
+        log(f"cli {cli_res}; onnx {cli_onnx}")
+    ui_res = ui_latency(index, [q["question"] for q in questions]) if ui else None
+    ui_onnx = ui_latency(index, [q["question"] for q in questions], backend="onnx") if ui and lib_onnx else None
+    if ui_res:
+        log(f"ui api {ui_res}; onnx {ui_onnx}")
     sizes = {p.name: dir_size_mb(p) if p.is_dir() else round(p.stat().st_size / 1024 / 1024, 2) for p in sorted(gen.iterdir())}
     data = {"machine": info, "name": name, "index": str(index), "documents": n_docs, "chunks": n_chunks,
             "vector_kind": kind, "questions": len(questions), "cold_start": cold, "library": lib, "cli": cli_res,
-            "library_torch_1_thread": lib1, "cli_1_thread": cli1,
+            "library_onnx": lib_onnx, "cli_onnx": cli_onnx, "ui": ui_res, "ui_onnx": ui_onnx,
             "index_mb": dir_size_mb(gen), "index_files_mb": sizes}
     write_json(f"query-{name}", data)
     return data
@@ -182,8 +223,8 @@ def run(index: Path, gold: Path, name: str, dev: bool = True, cli: bool = True, 
 
 def latency_rows(data: dict) -> list[list[object]]:
     rows = []
-    for label, lib, cli in (("as shipped", data["library"], data["cli"]),
-                            ("torch 1 thread", data.get("library_torch_1_thread"), data.get("cli_1_thread"))):
+    for label, lib, cli, ui in (("torch", data["library"], data["cli"], data.get("ui")),
+                                ("onnx", data.get("library_onnx"), data.get("cli_onnx"), data.get("ui_onnx"))):
         if lib:
             rows.append([f"library `Searcher.ask`, all ({label})", lib["all"]["n"], lib["all"]["p50"], lib["all"]["p95"],
                          lib["all"]["p99"]])
@@ -192,6 +233,9 @@ def latency_rows(data: dict) -> list[list[object]]:
         if cli:
             p = cli["per_question"]
             rows.append([f"CLI `rag ask - --json`, stdin JSONL ({label})", p["n"], p["p50"], p["p95"], p["p99"]])
+        if ui:
+            p = ui["per_question"]
+            rows.append([f"UI HTTP API `/gradio_api/call/ask` ({label})", p["n"], p["p50"], p["p95"], p["p99"]])
     return rows
 
 
@@ -220,13 +264,14 @@ def main() -> None:
     ap.add_argument("--gold", type=Path, required=True)
     ap.add_argument("--name", default=None)
     ap.add_argument("--no-cli", action="store_true")
+    ap.add_argument("--no-ui", action="store_true", help="skip the web UI's API (rag serve in a child process)")
     ap.add_argument("--no-dev", action="store_true")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--cold-backends", nargs="+", default=["torch"],
                     help="also time the cold start with these embedding backends (onnx needs onnxruntime)")
     ap.add_argument("--no-score", action="store_true", help="time the gold questions without scoring them")
     args = ap.parse_args()
-    data = run(args.index, args.gold, args.name or args.index.name, dev=not args.no_dev, cli=not args.no_cli,
+    data = run(args.index, args.gold, args.name or args.index.name, dev=not args.no_dev, cli=not args.no_cli, ui=not args.no_ui,
                repeat=args.repeat, cold_backends=tuple(args.cold_backends), score=not args.no_score)
     print_report(data)
 

@@ -293,73 +293,9 @@ def _shift_years_str(s: str, r: int) -> str:
     return s
 
 
-def _bm25_arrays(doc_lens: np.ndarray, pair_doc: np.ndarray, pair_tok: np.ndarray, pair_tf: np.ndarray, n_vocab: int,
-                 k1: float = 1.2, b: float = 0.75, parts: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """bm25s "lucene" scores as its CSC arrays (data, indices = document rows, indptr over tokens).
-
-    ``pair_*`` hold one entry per (document, distinct token) in ascending document order; the
-    matrix is filled by token ranges to bound the memory of the sort."""
-    n_docs = len(doc_lens)
-    counts = np.bincount(pair_tok, minlength=n_vocab)
-    idf = np.log(1 + (n_docs - counts + 0.5) / (counts + 0.5)).astype(np.float32)
-    norm = (k1 * ((1 - b) + b * doc_lens / float(doc_lens.mean()))).astype(np.float32)
-    indptr = np.zeros(n_vocab + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    nnz = int(indptr[-1])
-    data = np.empty(nnz, dtype=np.float32)
-    indices = np.empty(nnz, dtype=np.int32)
-    cuts = np.unique(np.searchsorted(indptr, np.linspace(0, nnz, parts + 1)).clip(0, n_vocab))
-    cuts[0], cuts[-1] = 0, n_vocab
-    for lo, hi in zip(cuts[:-1], cuts[1:]):
-        sel = np.flatnonzero((pair_tok >= lo) & (pair_tok < hi))
-        sel = sel[np.argsort(pair_tok[sel], kind="stable")]  # stable: documents stay ascending per token
-        docs = pair_doc[sel]
-        tf = pair_tf[sel].astype(np.float32)
-        a, z = indptr[lo], indptr[hi]
-        indices[a:z] = docs
-        data[a:z] = idf[pair_tok[sel]] * (tf / (norm[docs] + tf))
-        del sel, docs, tf
-    return data, indices, indptr
-
-
-def _save_bm25(directory: Path, data, indices, indptr, vocab: dict[str, int], n_docs: int) -> None:
-    import bm25s
-
-    directory.mkdir(parents=True, exist_ok=True)
-    np.save(directory / "data.csc.index.npy", data)
-    np.save(directory / "indices.csc.index.npy", indices)
-    np.save(directory / "indptr.csc.index.npy", indptr)
-    (directory / "vocab.index.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    params = {"k1": 1.2, "b": 0.75, "delta": 0.5, "method": "lucene", "idf_method": "lucene", "dtype": "float32",
-              "int_dtype": "int32", "num_docs": n_docs, "version": bm25s.__version__, "backend": "numpy"}
-    (directory / "params.index.json").write_text(json.dumps(params, indent=4), encoding="utf-8")
-
-
-def _token_pairs(texts: list[str], scheme: str):
-    """Per-document unique (token, tf) pairs and lengths of ``texts`` (as bm25s counts them)."""
-    from rag.vntext import lexical_tokens
-
-    vocab: dict[str, int] = {}
-    docs, toks, tfs = [], [], []
-    lens = np.zeros(len(texts), dtype=np.int64)
-    for i, t in enumerate(texts):
-        tokens = lexical_tokens(t, scheme) or [""]
-        lens[i] = len(tokens)
-        counts: dict[int, int] = {}
-        for tok in tokens:
-            j = vocab.setdefault(tok, len(vocab))
-            counts[j] = counts.get(j, 0) + 1
-        docs.append(np.full(len(counts), i, dtype=np.int32))
-        toks.append(np.fromiter(counts.keys(), dtype=np.int32, count=len(counts)))
-        tfs.append(np.fromiter(counts.values(), dtype=np.int32, count=len(counts)))
-        if i and i % 20000 == 0:
-            log(f"tokenised {i}/{len(texts)}")
-    return vocab, lens, np.concatenate(docs), np.concatenate(toks), np.concatenate(tfs)
-
-
 def replicate_index(src_dir: Path, times: int) -> tuple[Path, dict]:
     from rag.index_dir import Manifest, current_generation, load_arrays, publish, new_generation
-    from rag.lexical import LexicalIndex
+    from rag.lexical import LexicalIndex, TermCounts, count_terms
     from rag.store import Store
     from rag.vectors import VectorIndex
 
@@ -435,40 +371,38 @@ def replicate_index(src_dir: Path, times: int) -> tuple[Path, dict]:
     texts = [c.context + "\n" + c.text for c in store.canonical_chunks()]
     store.close()
     assert len(texts) == n
-    vocab, lens, pdoc, ptok, ptf = _token_pairs(texts, manifest.lexical_scheme)
+    vocab: dict[str, int] = {}
+    counts = count_terms(texts, manifest.lexical_scheme, vocab)
     stats["tokenise_s"] = round(time.perf_counter() - t, 1)
-    # check: the arrays equal bm25s's own on the source
+    # check: our arrays score as the source index does
     ref = LexicalIndex.load(src / "lexical", manifest.lexical_scheme)
-    data0, ind0, ptr0 = _bm25_arrays(lens, pdoc, ptok, ptf, len(vocab))
+    mine = LexicalIndex.from_counts(counts, dict(vocab), manifest.lexical_scheme)
     probe = ["ocop", "san_pham", "huyen", "2023", "kinh_phi"]
     for tok in probe:
         if tok in vocab and tok in ref.bm25.vocab_dict:
-            mine = np.zeros(n, np.float32)
-            j = vocab[tok]
-            mine[ind0[ptr0[j]:ptr0[j + 1]]] = data0[ptr0[j]:ptr0[j + 1]]
-            theirs = ref.bm25.get_scores([tok])
-            assert np.allclose(mine, theirs, rtol=1e-4, atol=1e-5), f"BM25 arrays differ from bm25s for {tok!r}"
-    del data0, ind0, ptr0, ref
-    stats["bm25_checked_against_bm25s"] = probe
+            assert np.allclose(mine.bm25.get_scores([tok]), ref.bm25.get_scores([tok]), rtol=1e-4, atol=1e-5), \
+                f"BM25 arrays differ from the source index for {tok!r}"
+    del mine, ref
+    stats["bm25_checked_against_source"] = probe
     full_vocab = dict(vocab)
     tok_list = list(vocab)
-    parts_doc, parts_tok, parts_tf = [pdoc], [ptok], [ptf]
+    parts_row, parts_tok = [counts.row], [counts.token]
     for r in range(1, times):
-        remap = np.empty(len(tok_list), dtype=np.int32)
+        remap = np.empty(len(tok_list), dtype=np.int64)
         for j, tok in enumerate(tok_list):
             new = _shift_years_str(tok, r) if any(str(y) in tok for y in range(2020, 2026)) else tok
             remap[j] = full_vocab.setdefault(new, len(full_vocab))
-        parts_doc.append(pdoc + r * n)
-        parts_tok.append(remap[ptok])
-        parts_tf.append(ptf)
+        parts_row.append(counts.row + r * n)
+        parts_tok.append(remap[counts.token])
     t = time.perf_counter()
-    data, indices, indptr = _bm25_arrays(np.tile(lens, times), np.concatenate(parts_doc), np.concatenate(parts_tok),
-                                         np.concatenate(parts_tf), len(full_vocab))
-    del parts_doc, parts_tok, parts_tf
-    _save_bm25(tmp / "lexical", data, indices, indptr, full_vocab, n * times)
+    replicated = TermCounts(np.concatenate(parts_row), np.concatenate(parts_tok), np.tile(counts.tf, times),
+                            np.tile(counts.doc_len, times))
+    del parts_row, parts_tok
+    lexical = LexicalIndex.from_counts(replicated, full_vocab, manifest.lexical_scheme)
+    lexical.save(tmp / "lexical")  # with term frequencies: later ingests update it
     stats["bm25_build_s"] = round(time.perf_counter() - t, 1)
-    stats["bm25_nnz"] = int(len(data))
-    del data, indices, indptr
+    stats["bm25_nnz"] = int(len(replicated.row))
+    del replicated, lexical
 
     # vectors
     t = time.perf_counter()

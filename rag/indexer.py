@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -181,10 +182,15 @@ class Ingestor:
             store.commit()
             plan = plan_rows(store, previous)
             added = store.chunks_by_id(plan.added) if plan.added else {}
-            vectors = self._vectors(plan, added, embedder, report)
-            self._vector_index(vectors, embedder.dimension, plan).save(tmp / "vectors.faiss")
-            save_arrays(tmp, plan.chunk_ids, vectors, plan.doc_ids)
-            self._lexical(store, plan, added).save(tmp / "lexical")
+            build_lexical = self._lexical_job(store, plan, added, tmp / "lexical")
+            # the lexical side (tokenising, NumPy) runs beside the embedding and FAISS (PyTorch/FAISS
+            # release the GIL): on 2 cores an incremental ingest or a full build overlaps the two
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-lexical") as pool:
+                lexical_done = pool.submit(build_lexical)
+                vectors = self._vectors(plan, added, embedder, report)
+                self._vector_index(vectors, embedder.dimension, plan).save(tmp / "vectors.faiss")
+                save_arrays(tmp, plan.chunk_ids, vectors, plan.doc_ids)
+                lexical_done.result()
             report.n_documents = store.count_documents()
             report.n_chunks = len(plan.chunk_ids)
             store.close()
@@ -353,15 +359,18 @@ class Ingestor:
             trained = VectorIndex.load(plan.previous / "vectors.faiss")
         return VectorIndex.build(vectors, dimension, trained=trained)
 
-    def _lexical(self, store: Store, plan: "RowPlan", added: dict[int, StoredChunk]) -> LexicalIndex:
+    def _lexical_job(self, store: Store, plan: "RowPlan", added: dict[int, StoredChunk],
+                     target: Path) -> Callable[[], None]:
+        """A callable that builds and saves the lexical index (it does not touch ``store``, so it may run in a thread)."""
         scheme = self.settings.lexical_scheme
         texts = [added[cid].context + "\n" + added[cid].text for cid in plan.added]
         if plan.previous is None:  # every row is new
-            return LexicalIndex.build(texts, scheme)
+            return lambda: LexicalIndex.build(texts, scheme).save(target)
         if LexicalIndex.updatable(plan.previous / "lexical"):
-            return LexicalIndex.update(plan.previous / "lexical", scheme, plan.keep_rows, texts)
+            return lambda: LexicalIndex.update(plan.previous / "lexical", scheme, plan.keep_rows, texts).save(target)
         chunks = store.chunks_by_id(plan.chunk_ids.tolist())  # written before term frequencies were kept
-        return LexicalIndex.build([chunks[int(c)].context + "\n" + chunks[int(c)].text for c in plan.chunk_ids], scheme)
+        every = [chunks[int(c)].context + "\n" + chunks[int(c)].text for c in plan.chunk_ids]
+        return lambda: LexicalIndex.build(every, scheme).save(target)
 
 
 @dataclass(frozen=True)

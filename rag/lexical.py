@@ -159,7 +159,11 @@ class LexicalIndex:
     def build(cls, texts: list[str], scheme: str) -> "LexicalIndex":
         """Tokenise every text and score it (a fresh generation)."""
         vocab: dict[str, int] = {}
-        counts = count_terms(texts or [""], scheme, vocab)
+        return cls.from_counts(count_terms(texts or [""], scheme, vocab), vocab, scheme)
+
+    @classmethod
+    def from_counts(cls, counts: TermCounts, vocab: dict[str, int], scheme: str) -> "LexicalIndex":
+        """The index of rows already counted (``count_terms``; rows ascending) over ``vocab``."""
         return cls._from_columns(_columns_from_counts(counts, len(vocab)), vocab, scheme)
 
     @classmethod
