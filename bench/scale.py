@@ -493,6 +493,8 @@ def main() -> None:
     ap.add_argument("--no-cli", action="store_true")
     ap.add_argument("--skip-small", action="store_true", help="with --replicate: measure only the replicated index")
     ap.add_argument("--incremental-only", action="store_true", help="with --keep: only the incremental ingest step")
+    ap.add_argument("--lists-only", action="store_true",
+                    help="with --keep: only the list questions (and, with --replicate N, on the replicated index built before)")
     args = ap.parse_args()
 
     import query as query_bench
@@ -532,6 +534,17 @@ def main() -> None:
         print_report(res)
         return res
 
+    if args.lists_only:
+        targets = [index_dir]
+        if args.replicate and (WORK / f"index-x{args.replicate}-{index_dir.name}").exists():
+            targets.append(WORK / f"index-x{args.replicate}-{index_dir.name}")
+        for idx in targets:
+            res = measure_lists(idx, facts, embedder)
+            write_json(f"lists-{idx.name}", {"machine": machine(), "index": str(idx), **res})
+            lat = res["latency_ms"]
+            print(f"List questions on {idx.name}: p50 {lat['p50']} ms, p95 {lat['p95']} ms, max {res['max_s'] * 1000:.0f} ms; "
+                  f"precision {res['mean_precision']}, recall {res['mean_recall']} ({len(res['questions'])} questions)")
+        return
     if args.incremental_only:
         res = measure_incremental(index_dir, archive, embedder)
         path = OUT / f"scale-{res['chunks']}.json"

@@ -203,10 +203,31 @@ def _negated_or_planned(sentence_prefix: str, clause: str) -> bool:
     return any(f" {t.strip()} " in before + text for t in TARGETS)
 
 
+# the folded words ``read_number_words`` reads as 1..10 (folding only widens the match)
+_FOLDED_NUMBER_WORDS = {1: ("mot",), 2: ("hai",), 3: ("ba",), 4: ("bon",), 5: ("nam",), 6: ("sau",),
+                        7: ("bay",), 8: ("tam",), 9: ("chin",), 10: ("muoi",)}
+
+
+def _may_state(folded: str, qualifier: tuple[int, str]) -> bool:
+    """Whether a folded sentence may state the qualifier ("4 sao", "04 sao", "bốn sao", "ba (03) sao").
+
+    A cheap superset of what ``clause_count`` accepts: the unit right after the number, as digits
+    or as a number word; larger numbers (spelled in several words) only need the unit."""
+    qnum, qunit = qualifier
+    if qunit not in folded:
+        return False
+    forms = _FOLDED_NUMBER_WORDS.get(qnum)
+    if forms is None:
+        return True
+    words = re.findall(r"\w+", folded)
+    return any(words[i + 1] == qunit and (words[i] in forms or (words[i].isdigit() and int(words[i]) == qnum))
+               for i in range(len(words) - 1))
+
+
 def sentence_counts(sentence: str, query: ListQuery) -> int | None:
     """The largest achieved count of the query's thing stated in ``sentence`` (None when none)."""
-    if query.qualifier is not None and query.qualifier[1] not in fold(_expand(sentence)):
-        return None  # no clause can state the qualifier ("4 sao") without its unit: skip the parsing
+    if query.qualifier is not None and not _may_state(fold(_expand(sentence)), query.qualifier):
+        return None  # no clause states the qualifier ("4 sao"): skip the parsing
     best = None
     offset = 0
     for clause in _CLAUSE_SPLIT.split(sentence):
