@@ -1,16 +1,20 @@
-"""Embedding speed and quality on CPU: PyTorch vs ONNX vs ONNX int8 (same model, same inputs).
+"""Embedding speed and quality on CPU: PyTorch vs ONNX vs ONNX int8 vs OpenVINO (fp32, int8) (same model, same inputs).
 
-    .venv/bin/python bench/embed_backends.py [--passages 1000] [--synth 300]
+    .venv/bin/python bench/embed_backends.py [--passages 1000] [--synth 300] [--max-load 1.3]
 
 Needs ``onnxruntime`` and ``onnx`` importable (``pip install onnxruntime onnx``; for a separate
 folder: ``pip install --no-deps --target DIR onnxruntime onnx flatbuffers protobuf ml_dtypes``
 and ``PYTHONPATH=DIR``). The ONNX file is exported once from the bundled model into
 ``$RAG_ONNX_CACHE`` (default ``~/.cache/vn-report-rag/onnx``); int8 = onnxruntime dynamic
-quantisation, per channel, MatMul weights only.
+quantisation, per channel, MatMul weights only. The OpenVINO backends (``pip install -e
+'.[openvino]'``) read that ONNX file; openvino-int8 = NNCF static quantisation (weights and
+activations), calibrated once on 300 generated passages and cached next to it as OpenVINO IR.
 
 * speed: ``Embedder.embed_passages`` (length-sorted batches of 32) on ``--passages`` stored
   chunk texts (document context + text, as ingest embeds them) of the generated archive, after
-  a warm-up batch; chunks/s; cosine of each backend's vectors to PyTorch's.
+  a warm-up batch; chunks/s; cosine of each backend's vectors to PyTorch's. Each speed round
+  first waits (up to ``--wait`` s) for the 1-minute load to fall below ``--max-load`` (the
+  machine is shared); the load of every timed run is recorded.
 * quality: the shipped ``corpus/txt`` with ``eval/dev.jsonl``, and (``--synth N``) a generated
   archive of N reports with its gold, each ingested with the backend; ``rag.evaluate`` R@5 and
   MRR@10 in ``hybrid`` and ``dense`` mode.
@@ -27,9 +31,9 @@ import time
 
 import numpy as np
 
-from common import ROOT, WORK, log, machine, md_table, synth_archive, write_json
+from common import ROOT, WORK, log, machine, md_table, synth_archive, wait_for_quiet, write_json
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8")
 
 
 def sample_texts(n: int) -> list[str]:
@@ -98,11 +102,18 @@ def main() -> None:
     ap.add_argument("--backends", nargs="+", default=list(BACKENDS))
     ap.add_argument("--rounds", type=int, default=3, help="speed rounds, backends interleaved; best kept")
     ap.add_argument("--speed-only", action="store_true", help="skip the quality runs (writes embed-backends-speed.json)")
+    ap.add_argument("--max-load", type=float, default=1.3, help="before each speed round, wait for a lower 1-minute load")
+    ap.add_argument("--wait", type=float, default=1800, help="seconds to wait for --max-load at most (then time anyway)")
     args = ap.parse_args()
 
     from rag.embedding import Embedder, ModelSpec
 
     info = machine()
+    for name in ("openvino", "nncf"):
+        try:
+            info["versions"][name] = __import__(name).__version__
+        except Exception:  # noqa: BLE001 - optional
+            pass
     texts = sample_texts(args.passages)
     log(f"{len(texts)} passages")
     results: dict[str, dict] = {}
@@ -120,12 +131,16 @@ def main() -> None:
     # speed: backends interleaved, best of --rounds (the machine is shared: interleaving spreads load changes)
     best: dict[str, float] = {}
     vectors: dict[str, np.ndarray] = {}
+    loads: dict[str, list[float]] = {}
     for r in range(args.rounds):
+        wait_for_quiet(args.max_load, timeout=args.wait)
         for backend, embedder in embedders.items():
+            before = os.getloadavg()[0]
             t = time.perf_counter()
             vectors[backend] = embedder.embed_passages(texts)
             best[backend] = min(best.get(backend, float("inf")), time.perf_counter() - t)
-            log(f"round {r + 1} {backend}: {len(texts) / (time.perf_counter() - t):.1f} chunks/s (load {os.getloadavg()[0]:.2f})")
+            loads.setdefault(backend, []).append(round(before, 2))
+            log(f"round {r + 1} {backend}: {len(texts) / (time.perf_counter() - t):.1f} chunks/s (load {before:.2f} -> {os.getloadavg()[0]:.2f})")
     reference = vectors.get("torch")
     for backend, embedder in embedders.items():
         q_times = []
@@ -136,7 +151,7 @@ def main() -> None:
             q_times.append(time.perf_counter() - t)
         res = results[backend]
         res.update({"embed_s": round(best[backend], 2), "chunks_per_s": round(len(texts) / best[backend], 1),
-                    "query_ms": round(1000 * min(q_times), 1)})
+                    "query_ms": round(1000 * min(q_times), 1), "load_1min_before_rounds": loads[backend]})
         if reference is not None:
             cos = (vectors[backend] * reference).sum(axis=1)
             res.update({"cosine_to_torch_mean": round(float(cos.mean()), 4), "cosine_to_torch_min": round(float(cos.min()), 4)})
@@ -151,27 +166,31 @@ def main() -> None:
             res[f"synth{args.synth}"] = quality(embedder, f"synth{args.synth}", sorted((archive / "corpus").glob("*.txt")),
                                                 archive / "gold.jsonl")
         log(f"{backend}: {res}")
-    write_json("embed-backends-speed" if args.speed_only else "embed-backends", {"machine": info, "passages": len(texts), "results": results})
+    timing_loads = [x for xs in loads.values() for x in xs]
+    write_json("embed-backends-speed" if args.speed_only else "embed-backends",
+               {"machine": info, "passages": len(texts), "max_load": args.max_load, "results": results})
 
     base = results.get("torch", {}).get("chunks_per_s")
     print(f"## Embedding backends (bundled all-MiniLM-L6-v2, {len(texts)} stored chunks, batch 32, length-sorted), "
-          f"{info['date']}, {info['cores']} cores, load at start {info['load_at_start']}\n")
+          f"{info['date']}, {info['cores']} cores, load at start {info['load_at_start']}, 1-minute load during timing "
+          f"{min(timing_loads, default=float('nan')):.2f}-{max(timing_loads, default=float('nan')):.2f}\n")
     rows = []
     for b, r in results.items():
         if "error" in r:
-            rows.append([b, r["error"]] + [None] * 10)
+            rows.append([b, r["error"]] + [None] * 11)
             continue
         if "dev" not in r:
             rows.append([b, r["chunks_per_s"], round(r["chunks_per_s"] / base, 2) if base else None, r["query_ms"],
-                         r["cold_process_s"], r.get("cosine_to_torch_mean")] + [None] * 6)
+                         r["cold_process_s"], r.get("cosine_to_torch_mean")] + [None] * 7)
             continue
         syn = r.get(f"synth{args.synth}", {})
         rows.append([b, r["chunks_per_s"], round(r["chunks_per_s"] / base, 2) if base else None, r["query_ms"],
                      r["cold_process_s"], r.get("cosine_to_torch_mean"), r["dev"]["hybrid"]["R@5"], r["dev"]["hybrid"]["MRR@10"],
                      r["dev"]["dense"]["R@5"], r["dev"]["dense"]["MRR@10"],
-                     syn.get("hybrid", {}).get("MRR@10"), syn.get("dense", {}).get("MRR@10")])
+                     syn.get("hybrid", {}).get("R@5"), syn.get("hybrid", {}).get("MRR@10"), syn.get("dense", {}).get("MRR@10")])
     print(md_table(["backend", "chunks/s", "x torch", "query ms", "fresh process: load + 1 query s", "cos to torch", "dev hybrid R@5", "dev hybrid MRR",
-                    "dev dense R@5", "dev dense MRR", f"synth{args.synth} hybrid MRR", f"synth{args.synth} dense MRR"], rows))
+                    "dev dense R@5", "dev dense MRR", f"synth{args.synth} hybrid R@5", f"synth{args.synth} hybrid MRR",
+                    f"synth{args.synth} dense MRR"], rows))
 
 
 if __name__ == "__main__":

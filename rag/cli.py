@@ -181,7 +181,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _add_backend(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=BACKENDS,
                    help="embedding backend (default: torch, or RAG_BACKEND / rag.toml); "
-                        "onnx and onnx-int8 need pip install -e '.[onnx]'")
+                        "onnx and onnx-int8 need pip install -e '.[onnx]', "
+                        "openvino and openvino-int8 pip install -e '.[openvino]'")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,8 +12,10 @@ from .errors import ConfigError
 DEFAULT_INDEX = Path("index")
 DEFAULT_CORPUS = Path("corpus")
 # embedding backends: "torch" (sentence-transformers on PyTorch), "onnx" / "onnx-int8" (the same weights
-# exported to ONNX, fp32 or int8-quantised, run by onnxruntime: pip install -e '.[onnx]')
-BACKENDS = ("torch", "onnx", "onnx-int8")
+# exported to ONNX, fp32 or int8-quantised, run by onnxruntime: pip install -e '.[onnx]'),
+# "openvino" / "openvino-int8" (that ONNX file run by OpenVINO, int8: NNCF static quantisation:
+# pip install -e '.[openvino]')
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8")
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown embedding backend {self.backend!r}",
-                              f"use one of {', '.join(BACKENDS)} (the onnx ones need pip install -e '.[onnx]')")
+                              f"use one of {', '.join(BACKENDS)} (the onnx ones need pip install -e '.[onnx]', "
+                              "the openvino ones pip install -e '.[openvino]')")
         if self.query_threads < 0:
             raise ConfigError(f"query_threads must be 0 or more, not {self.query_threads}",
                               "1 (the default) suits a busy machine; 0 leaves the library default")

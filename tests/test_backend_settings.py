@@ -63,7 +63,7 @@ def test_bad_backend_is_a_clear_error(no_rag_env, monkeypatch, tmp_path):
         Settings(backend="ONNX")
     with pytest.raises(ConfigError, match="query_threads"):
         Settings(query_threads=-1)
-    assert set(BACKENDS) == {"torch", "onnx", "onnx-int8"}
+    assert set(BACKENDS) == {"torch", "onnx", "onnx-int8", "openvino", "openvino-int8"}
 
 
 def test_bad_backend_on_the_command_line(no_rag_env, monkeypatch, capsys):
