@@ -113,6 +113,8 @@ def _merge_columns(prev: _Columns, keep_rows: np.ndarray, new: TermCounts, n_voc
     kept_indptr[n_prev_vocab + 1:] = kept_indptr[n_prev_vocab]  # tokens first seen in the new rows
     order = np.lexsort((new.row, new.token))
     tok_n = new.token[order]
+    if len(new.tf) and int(new.tf.max()) > np.iinfo(tf.dtype).max:
+        tf = tf.astype(np.int32)  # stored as uint16 (see ``save``); a longer text needs more
     at = kept_indptr[tok_n + 1]  # after the token's kept entries; equal positions keep their (row) order
     indices = np.insert(indices, at, (new.row[order] + len(keep_rows)).astype(np.int32))
     tf = np.insert(tf, at, new.tf[order])
@@ -199,7 +201,9 @@ class LexicalIndex:
     def save(self, directory: Path) -> None:
         self.bm25.save(str(directory), show_progress=False)
         if self._columns is not None:
-            np.save(directory / TF_FILE, self._columns.tf, allow_pickle=False)
+            tf = self._columns.tf
+            small = len(tf) == 0 or int(tf.max()) <= np.iinfo(np.uint16).max  # passages: a token occurs < 65,536 times
+            np.save(directory / TF_FILE, tf.astype(np.uint16) if small else tf, allow_pickle=False)
             np.save(directory / DOC_LEN_FILE, self._columns.doc_len, allow_pickle=False)
 
     @classmethod

@@ -61,6 +61,18 @@ def test_update_equals_rebuild(tmp_path, removed_share):
                                rtol=1e-5, atol=1e-6)
 
 
+def test_large_term_frequencies_survive_an_update(tmp_path):
+    """Term frequencies are stored as uint16 when they fit; a text with a token 70,000 times still scores right."""
+    old = random_texts(20, seed=7)
+    LexicalIndex.build(old, SCHEME).save(tmp_path / "prev")
+    assert np.load(tmp_path / "prev" / "tf.csc.npy").dtype == np.uint16
+    huge = " ".join(["sao"] * 70_000)
+    updated = LexicalIndex.update(tmp_path / "prev", SCHEME, np.arange(20), [huge])
+    np.testing.assert_allclose(updated.scores("sao"), LexicalIndex.build(old + [huge], SCHEME).scores("sao"), rtol=1e-5)
+    updated.save(tmp_path / "next")
+    assert np.load(tmp_path / "next" / "tf.csc.npy").dtype == np.int32
+
+
 def test_update_needs_term_frequencies(tmp_path):
     LexicalIndex.build(random_texts(5, seed=5), SCHEME).save(tmp_path / "prev")
     (tmp_path / "prev" / "tf.csc.npy").unlink()  # as an index written before they were kept
