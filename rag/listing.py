@@ -278,6 +278,9 @@ class ListAnswerer:
                 continue  # folded syllables are enough; bigrams and accented forms repeat them
             postings = lexical.rows_with(tok)
             rows = postings if rows is None else np.intersect1d(rows, postings, assume_unique=True)
+        if rows is not None and query.qualifier is not None and query.qualifier[0] in _FOLDED_NUMBER_WORDS:
+            # "4 sao", "04 sao", "bốn sao", "ba (03) sao" all index the token "4" (vntext.lexical_tokens)
+            rows = np.intersect1d(rows, lexical.rows_with(str(query.qualifier[0])), assume_unique=True)
         if rows is None:
             return np.zeros(0, dtype=np.int64)
         if allowed_rows is not None:
