@@ -26,9 +26,14 @@ FOUND_COVERAGE = 0.5
 
 def ingest(paths: list[str | Path], index_dir: str | Path = "index", settings: Settings | None = None,
            rebuild: bool = False, embedder: Embedder | None = None,
-           progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
-    """Index ``paths`` (files or folders) into ``index_dir``, incrementally unless ``rebuild``."""
-    ingestor = Ingestor(Path(index_dir), settings or load_settings(), embedder=embedder, progress=progress)
+           progress: Callable[[str, int, int], None] | None = None, wait: float | None = 0.0,
+           on_wait: Callable[[str], None] | None = None) -> IngestReport:
+    """Index ``paths`` (files or folders) into ``index_dir``, incrementally unless ``rebuild``.
+
+    One ingest writes an index at a time: while another holds it, wait up to ``wait`` seconds
+    (None: as long as it takes; ``on_wait`` is told once), then raise ``IndexBusyError``."""
+    ingestor = Ingestor(Path(index_dir), settings or load_settings(), embedder=embedder, progress=progress,
+                        wait=wait, on_wait=on_wait)
     return ingestor.run([Path(p) for p in paths], rebuild=rebuild)
 
 
@@ -80,7 +85,8 @@ class Searcher:
             list_questions: bool = True) -> Answer:
         """Answer ``question``: top-k cited passages, or for a list question ("Những huyện nào có ...?")
         one row per district over the whole (filtered) archive."""
-        question = " ".join(question.split())
+        # a lone surrogate (invalid UTF-8 in argv, "\ud800" in JSON) would stop the tokenizer: replace it
+        question = " ".join(question.encode("utf-8", "replace").decode("utf-8").split())
         if not question:
             raise RagError("empty question", 'type a question, e.g. "Những huyện nào có sản phẩm OCOP 4 sao?"')
         with self._lock:

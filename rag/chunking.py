@@ -20,11 +20,11 @@ from .loading import LoadedDocument
 PREAMBLE = "Phần mở đầu"
 _MD_HEADING = re.compile(r"^(#{1,6})\s+")
 _NUMBERED = (
-    (re.compile(r"^(?:PHẦN|Phần|CHƯƠNG|Chương)\s+[IVXLC\d]+\b"), 0),
+    (re.compile(r"^(?:PHẦN|Phần|CHƯƠNG|Chương)\s+[IVXLC0-9]+\b"), 0),
     (re.compile(r"^[IVXLC]+\.\s"), 1),
-    (re.compile(r"^\d+\.\d+\.\d+\.?\s"), 4),
-    (re.compile(r"^\d+\.\d+\.?\s"), 3),
-    (re.compile(r"^\d+\.\s"), 2),
+    (re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+\.?\s"), 4),
+    (re.compile(r"^[0-9]+\.[0-9]+\.?\s"), 3),
+    (re.compile(r"^[0-9]+\.\s"), 2),
     (re.compile(r"^[a-zđ]\)\s"), 5),
 )
 _CLOSING = re.compile(r"^(?:Nơi nhận|NƠI NHẬN)\s*:?")

@@ -14,7 +14,7 @@ def format_date(meta: DocumentMetadata) -> str:
     if len(parts) == 3:
         return f"ngày {parts[2]}/{parts[1]}/{parts[0]}"
     if len(parts) == 2:
-        return f"tháng {int(parts[1])}/{parts[0]}"
+        return f"tháng {parts[1].lstrip('0') or '0'}/{parts[0]}"
     if len(parts) == 1:
         return f"năm {parts[0]}"
     return ""

@@ -1,7 +1,8 @@
 """``rag``: a thin command-line shell over the library. Data on stdout, progress and logs on stderr.
 
 Exit codes: 0 success; 1 a run finished but some input was skipped (ingest with --strict);
-2 usage or user error (bad flag, missing index, model or file); 3 the index is damaged.
+2 usage or user error (bad flag, missing index, model or file); 3 the index is damaged;
+4 another ingest is writing the index; 5 the disk is full (the previous index stays live).
 """
 
 from __future__ import annotations
@@ -15,9 +16,18 @@ import warnings
 from pathlib import Path
 
 from .config import BACKENDS, DEFAULT_CORPUS, DEFAULT_INDEX, load_settings
-from .errors import IndexCorruptError, RagError
+from .errors import DiskFullError, IndexBusyError, IndexCorruptError, RagError
 
-EXIT_OK, EXIT_SKIPPED, EXIT_USER, EXIT_CORRUPT = 0, 1, 2, 3
+EXIT_OK, EXIT_SKIPPED, EXIT_USER, EXIT_CORRUPT, EXIT_BUSY, EXIT_DISK_FULL = 0, 1, 2, 3, 4, 5
+EXIT_CODES = ((IndexCorruptError, EXIT_CORRUPT), (IndexBusyError, EXIT_BUSY), (DiskFullError, EXIT_DISK_FULL),
+              (RagError, EXIT_USER))
+
+
+def printable(text: str) -> str:
+    """``text`` with control and format characters escaped (``\\n``, ``\\x1b``): a file name
+    cannot forge a line or send terminal codes."""
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii")
+                   for c in str(text))
 
 
 def _quiet_libraries() -> None:
@@ -62,11 +72,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config, model=args.model, backend=args.backend)
     paths = args.paths or [DEFAULT_CORPUS]
-    report = ingest(paths, args.index, settings=settings, rebuild=args.rebuild, progress=_progress_printer())
+    report = ingest(paths, args.index, settings=settings, rebuild=args.rebuild, progress=_progress_printer(),
+                    wait=args.wait if args.wait >= 0 else None,
+                    on_wait=lambda message: print(f"rag: {printable(message)}", file=sys.stderr))
     for skipped in report.skipped:
-        print(f"skipped: {skipped.path}: {skipped.reason}", file=sys.stderr)
+        print(f"skipped: {printable(skipped.path)}: {printable(skipped.reason)}", file=sys.stderr)
     for low in report.low_ocr:
-        print(f"low OCR confidence: {low.path} p.{low.page} ({low.confidence:.0f}%) — please check the scan",
+        print(f"low OCR confidence: {printable(low.path)} p.{low.page} ({low.confidence:.0f}%) — please check the scan",
               file=sys.stderr)
     summary = {"indexed": len(report.indexed), "unchanged": report.unchanged, "removed": len(report.removed),
                "skipped": len(report.skipped), "documents": report.n_documents, "chunks": report.n_chunks,
@@ -170,6 +182,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .index_dir import open_index
+
+    index = open_index(args.index, verify_bytes=None)
+    try:
+        m = index.manifest
+        checked = f"{len(m.files)} files checked against their checksums" if m.files else \
+            "no checksums in this generation (written by an older version; the next ingest adds them)"
+        print(f"index {args.index} ({m.generation}): {m.n_documents} documents, {m.n_chunks} chunks; {checked}; OK")
+    finally:
+        index.close()
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
@@ -198,8 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="start from an empty index (needed to change model or chunking)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any file was skipped")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="when another ingest is writing the index, wait up to this long for it (-1: as long as it "
+                        "takes; default 0: exit 4 at once)")
     _add_backend(p)
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("check", help="verify every file of the index against its checksums (exit 3 if damaged)")
+    p.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("ask", help="ask a question ('-' reads one question per line from stdin, JSON Lines out)")
     p.add_argument("question")
@@ -249,12 +282,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except IndexCorruptError as exc:
-        print(f"rag: error: {exc}", file=sys.stderr)
-        return EXIT_CORRUPT
     except RagError as exc:
-        print(f"rag: error: {exc}", file=sys.stderr)
-        return EXIT_USER
+        print(f"rag: error: {printable(exc)}", file=sys.stderr)
+        return next(code for kind, code in EXIT_CODES if isinstance(exc, kind))
     except KeyboardInterrupt:
         print("rag: interrupted", file=sys.stderr)
         return 130

@@ -42,3 +42,11 @@ class ModelUnavailableError(RagError):
 
 class ConfigError(RagError):
     """A bad setting in the config file, environment or command line."""
+
+
+class IndexBusyError(RagError):
+    """Another process (or thread) is writing the index: one writer at a time."""
+
+
+class DiskFullError(RagError):
+    """No space left on the disk that holds the index (the previous generation stays live)."""

@@ -3,7 +3,7 @@
     index/
       CURRENT              name of the live generation ("gen-000007")
       gen-000007/
-        manifest.json      schema, package version, model, chunker, counts
+        manifest.json      schema, package version, model, chunker, counts, SHA-256 of every file
         meta.sqlite        documents, metadata, chunks
         chunk_ids.npy      row i of both indexes = chunk id chunk_ids[i]
         chunk_docs.npy     row i = a passage of document chunk_docs[i]
@@ -13,7 +13,9 @@
 
 An ingest writes a new ``gen-*.tmp`` directory and publishes it by renaming it and
 replacing ``CURRENT`` with ``os.replace``: a reader sees the old or the new
-generation, never a mix, and a killed ingest leaves the old one live.
+generation, never a mix, and a killed ingest leaves the old one live. One ingest writes at
+a time (``rag.writelock``); a generation is checked against its manifest's checksums
+before it is read (``rag.integrity``).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from . import __version__, npyio
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from .integrity import VERIFY_ON_OPEN_BYTES, verify
 from .lexical import LexicalIndex
 from .store import Store
 from .vectors import VectorIndex
@@ -54,7 +57,7 @@ class Manifest:
     schema_version: int = SCHEMA_VERSION
     package_version: str = __version__
     pipeline_version: int = PIPELINE_VERSION
-    files: dict = field(default_factory=dict)
+    files: dict = field(default_factory=dict)  # relative path -> {"bytes", "sha256"} (rag.integrity)
 
     def write(self, directory: Path) -> None:
         _write_atomic(directory / MANIFEST, json.dumps(asdict(self), ensure_ascii=False, indent=2))
@@ -131,7 +134,7 @@ def save_arrays(directory: Path, chunk_ids: np.ndarray, vectors: np.ndarray, doc
 def load_chunk_docs(directory: Path) -> np.ndarray | None:
     """Row -> document id, as the ingest saved it (None for a generation written before it was kept)."""
     try:
-        return np.load(directory / CHUNK_DOCS, allow_pickle=False)
+        return npyio.load(directory / CHUNK_DOCS)
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
@@ -140,8 +143,8 @@ def load_chunk_docs(directory: Path) -> np.ndarray | None:
 
 def load_arrays(directory: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
-        ids = np.load(directory / "chunk_ids.npy", allow_pickle=False)
-        vectors = np.load(directory / "vectors.npy", allow_pickle=False, mmap_mode="r")
+        ids = npyio.load(directory / "chunk_ids.npy")
+        vectors = npyio.load(directory / "vectors.npy", mmap_mode="r")
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"vector arrays in {directory} are damaged ({exc})", REBUILD_HINT) from exc
     if len(ids) != len(vectors):
@@ -164,12 +167,22 @@ class OpenIndex:
         self.store.close()
 
 
-def open_index(index_dir: Path, expected_model: str | None = None) -> OpenIndex:
-    """Open the live generation of ``index_dir`` and check it is whole and built as expected."""
+def verify_generation(generation: Path, manifest: Manifest, max_bytes: int | None = None) -> None:
+    """Check ``generation``'s files against the checksums of its manifest (all of them unless
+    ``max_bytes``). A generation written before checksums were kept passes unchecked."""
+    if manifest.files:
+        verify(generation, manifest.files, max_bytes)
+
+
+def open_index(index_dir: Path, expected_model: str | None = None,
+               verify_bytes: int | None = VERIFY_ON_OPEN_BYTES) -> OpenIndex:
+    """Open the live generation of ``index_dir`` and check it is whole and built as expected
+    (checksums of its files up to ``verify_bytes``, smallest first; None: every file)."""
     generation = current_generation(Path(index_dir))
     if generation is None:
         raise IndexMissingError(f"no index in {index_dir}", f"build one with `rag ingest corpus/ --index {index_dir}`")
     manifest = Manifest.read(generation)
+    verify_generation(generation, manifest, verify_bytes)
     if manifest.schema_version != SCHEMA_VERSION:
         raise IndexMismatchError(f"index {index_dir} has schema {manifest.schema_version}, this program reads {SCHEMA_VERSION}",
                                  REBUILD_HINT)
@@ -178,7 +191,7 @@ def open_index(index_dir: Path, expected_model: str | None = None) -> OpenIndex:
             f"index {index_dir} was built with model {manifest.model.get('name')!r}, not {expected_model!r}",
             f"omit --model to use the index's model, or rebuild: `rag ingest --rebuild --model {expected_model}`")
     try:
-        ids = np.load(generation / "chunk_ids.npy", allow_pickle=False)
+        ids = npyio.load(generation / "chunk_ids.npy")
         vectors = VectorIndex.load(generation / "vectors.faiss")
         lexical = LexicalIndex.load(generation / "lexical", manifest.lexical_scheme)
     except (OSError, ValueError, RuntimeError, KeyError, json.JSONDecodeError) as exc:

@@ -7,11 +7,13 @@ is unchanged is reused. The same report filed in several formats is searched onc
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
 import shutil
 import sqlite3
+import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,20 +23,22 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .chunking import Chunker, ChunkerSettings
+from .chunking import Chunk, Chunker, ChunkerSettings
 from .config import Settings
 from .dedup import canonical_groups, fingerprint
 from .embedding import Embedder, ModelSpec
 from .filehash import file_sha256
-from .errors import IndexMismatchError, UnreadableFileError
+from .errors import DiskFullError, IndexMismatchError, UnreadableFileError
 from .index_dir import (PIPELINE_VERSION, Manifest, current_generation, load_arrays, new_generation, publish,
-                        save_arrays)
+                        save_arrays, verify_generation)
+from .integrity import checksums
 from .lexical import LexicalIndex
-from .loading import SUPPORTED_SUFFIXES, load_document
+from .loading import SUPPORTED_SUFFIXES, LoadedDocument, load_document
 from .metadata import DocumentMetadata, extract_metadata
 from .ocr import skip_is_stale
-from .store import Store, StoredChunk
+from .store import Store, StoredChunk, connect
 from .vectors import AUTO_FLAT_MAX, VectorIndex
+from .writelock import writer_lock
 
 log = logging.getLogger("rag.indexer")
 
@@ -43,6 +47,18 @@ log = logging.getLogger("rag.indexer")
 class SkippedFile:
     path: str
     reason: str
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    """One file read for indexing: its text, metadata, chunks and their embedding-input hashes."""
+
+    doc: LoadedDocument
+    meta: DocumentMetadata
+    chunks: tuple[Chunk, ...]
+    contexts: list[str]
+    hashes: list[str]
+    fingerprint: bytes
 
 
 @dataclass(frozen=True)
@@ -69,10 +85,14 @@ class IngestReport:
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[SkippedFile]]:
-    """Supported files under ``paths`` (folders are walked; hidden files and symlinked folders skipped).
+    """Supported files under ``paths``, and the files left out with their reason.
 
-    Paths come back resolved (symbolic links followed): a folder is resolved once and the
-    files under it are joined to it, which keeps a scan of 10,000+ files to string work."""
+    Folders are walked without following symbolic links to folders; a symbolic link to a file
+    is followed only when its target lies inside the folder being ingested (a link pointing
+    elsewhere on the server is refused: the UI would serve its text). Hidden files and
+    folders are left out and listed; only regular files are read (a FIFO or a device named
+    ``.txt`` would block the reader). Paths come back resolved: a folder is resolved once and
+    the files under it are joined to it, which keeps a scan of 10,000+ files to string work."""
     found: list[str] = []
     skipped: list[SkippedFile] = []
     for root in paths:
@@ -80,26 +100,58 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[SkippedFile]]:
         if not root.exists():
             skipped.append(SkippedFile(str(root), "no such file or folder"))
             continue
-        single = root.is_file()
-        if single:
-            candidates = [str(root.absolute())]
+        if root.is_file() or not root.is_dir():
+            candidates, real_root = [str(root.absolute())], None
         else:
-            candidates = []
-            for dirpath, dirnames, filenames in os.walk(os.path.realpath(root), followlinks=False):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                candidates.extend(os.path.join(dirpath, f) for f in sorted(filenames) if not f.startswith("."))
+            real_root = os.path.realpath(root)
+            candidates = _walk(real_root, skipped)
         for path in candidates:
-            if single or os.path.islink(path):
-                if not os.path.exists(path):
-                    skipped.append(SkippedFile(_display_path(path, resolved=True), "broken symbolic link"))
-                    continue
-                path = os.path.realpath(path)
-            suffix = os.path.splitext(path)[1]
-            if SUPPORTED_SUFFIXES.get(suffix.lower()) is None:
-                skipped.append(SkippedFile(_display_path(path, resolved=True), f"unsupported file type {suffix or '(none)'}"))
+            outcome = _admit(path, real_root)
+            if isinstance(outcome, SkippedFile):
+                skipped.append(outcome)
             else:
-                found.append(path)
+                found.append(outcome)
     return [Path(p) for p in sorted(set(found))], skipped
+
+
+def _walk(real_root: str, skipped: list[SkippedFile]) -> list[str]:
+    """Every file under ``real_root`` (sorted); hidden files and folders are listed in ``skipped``."""
+    candidates: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(real_root, followlinks=False):
+        for name in sorted(d for d in dirnames if d.startswith(".")):
+            skipped.append(SkippedFile(_display_path(os.path.join(dirpath, name), resolved=True),
+                                       "hidden folder, not read"))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            if name.startswith("."):
+                skipped.append(SkippedFile(_display_path(path, resolved=True), "hidden file, not read"))
+            else:
+                candidates.append(path)
+    return candidates
+
+
+def _admit(path: str, real_root: str | None) -> str | SkippedFile:
+    """The real path of a file to read, or why it is left out. ``real_root``: the resolved folder
+    being ingested (None: ``path`` was named on its own)."""
+    if real_root is None or os.path.islink(path):
+        if not os.path.exists(path):
+            return SkippedFile(_display_path(path, resolved=True), "broken symbolic link")
+        target = os.path.realpath(path)
+        if real_root is not None and not target.startswith(real_root.rstrip(os.sep) + os.sep):
+            return SkippedFile(_display_path(path, resolved=True),
+                               "symbolic link to a file outside the folder being ingested; not read")
+        path = target
+    suffix = os.path.splitext(path)[1]
+    if SUPPORTED_SUFFIXES.get(suffix.lower()) is None:
+        return SkippedFile(_display_path(path, resolved=True), f"unsupported file type {suffix or '(none)'}")
+    try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except OSError as exc:
+        return SkippedFile(_display_path(path, resolved=True), f"cannot read: {exc.strerror or exc}")
+    if not regular:
+        return SkippedFile(_display_path(path, resolved=True), "not a regular file (a pipe, device or socket)")
+    return path
 
 
 def document_context(meta: DocumentMetadata, section_path: tuple[str, ...]) -> str:
@@ -135,11 +187,14 @@ class Ingestor:
     """Builds and updates an index directory."""
 
     def __init__(self, index_dir: Path, settings: Settings, embedder: Embedder | None = None,
-                 progress: Callable[[str, int, int], None] | None = None) -> None:
+                 progress: Callable[[str, int, int], None] | None = None, wait: float | None = 0.0,
+                 on_wait: Callable[[str], None] | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.settings = settings
         self._embedder = embedder
         self.progress = progress or (lambda stage, done, total: None)
+        self.wait = wait            # seconds to wait for another ingest's writer lock (None: forever)
+        self.on_wait = on_wait      # told once when this ingest has to wait
 
     def embedder(self, model_name: str) -> Embedder:
         if self._embedder is None or self._embedder.spec.name != model_name:
@@ -148,6 +203,19 @@ class Ingestor:
         return self._embedder
 
     def run(self, paths: list[Path], rebuild: bool = False) -> IngestReport:
+        """Ingest ``paths`` holding the index's writer lock (``IndexBusyError`` if another ingest
+        holds it past ``self.wait``); a full disk is a ``DiskFullError``, the old generation live."""
+        try:
+            with writer_lock(self.index_dir, self.wait, self.on_wait):
+                return self._run(paths, rebuild)
+        except (OSError, sqlite3.Error) as exc:
+            if _is_disk_full(exc):
+                raise DiskFullError(f"disk full while writing the index {self.index_dir} ({exc})",
+                                    "free space on that disk, then run `rag ingest` again; the previous "
+                                    "index is unchanged and still answers") from exc
+            raise
+
+    def _run(self, paths: list[Path], rebuild: bool) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         previous = None if rebuild else current_generation(self.index_dir)
@@ -167,6 +235,9 @@ class Ingestor:
                 report.generation = previous.name
                 report.seconds = time.perf_counter() - started
                 return report
+        if previous is not None and prev_manifest is not None:
+            # never derive a generation from damaged files: every checksum, whatever the size
+            verify_generation(previous, prev_manifest, max_bytes=None)
         embedder = self.embedder(ModelSpec.from_name(model_name).name)
         chunk_tokens = self.settings.chunk_tokens or min(384, embedder.max_tokens - self.settings.context_tokens - 4)
         chunker_settings = ChunkerSettings(chunk_tokens, min(self.settings.overlap_tokens, chunk_tokens // 4))
@@ -197,7 +268,7 @@ class Ingestor:
             Manifest(model=embedder.describe(), chunker=chunker_settings.describe(),
                      lexical_scheme=self.settings.lexical_scheme, n_documents=report.n_documents,
                      n_chunks=report.n_chunks, generation=name,
-                     created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z")).write(tmp)
+                     created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), files=checksums(tmp)).write(tmp)
             publish(self.index_dir, name, tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -252,8 +323,8 @@ class Ingestor:
     def _open_store(previous: Path | None, tmp: Path) -> Store:
         target = tmp / "meta.sqlite"
         if previous is not None:
-            src = sqlite3.connect(f"file:{previous / 'meta.sqlite'}?mode=ro", uri=True)
-            dst = sqlite3.connect(target)
+            src = connect(previous / "meta.sqlite", readonly=True)
+            dst = connect(target)
             with dst:
                 src.backup(dst)
             src.close()
@@ -285,10 +356,11 @@ class Ingestor:
                 report.skipped.append(SkippedFile(key, known_skips[key][1]))  # unchanged, still unreadable
                 continue
             try:
-                doc = load_document(path, progress=self.progress)
-            except UnreadableFileError as exc:
-                report.skipped.append(SkippedFile(key, exc.reason))
-                store.record_skip(key, content_hash, exc.reason)
+                read = self._read(path, embedder, chunker)
+            except Exception as exc:  # noqa: BLE001 - one file, whatever its fault, must not stop the run
+                reason = self._skip_reason(key, exc)
+                report.skipped.append(SkippedFile(key, reason))
+                store.record_skip(key, content_hash, reason)
                 if key in known:  # the file changed into something unreadable: drop the stale copy
                     store.delete_document(known[key][0])
                     report.removed.append(key)
@@ -296,15 +368,10 @@ class Ingestor:
             if key in known:
                 store.delete_document(known[key][0])
             store.clear_skip(key)
-            meta = extract_metadata(doc.text)
-            chunks = chunker.chunk(doc)
-            contexts = [document_context(meta, c.section_path) for c in chunks]
-            embed_texts = [self._embed_text(embedder, ctx, c.text) for ctx, c in zip(contexts, chunks)]
-            hashes = [hashlib.sha1(t.encode()).hexdigest() for t in embed_texts]
-            doc_id = store.add_document(key, doc.format, content_hash, size, doc.text, doc.pages, meta,
-                                        fingerprint(doc.text), ocr=doc.ocr_confidence)
-            report.low_ocr.extend(LowConfidencePage(key, p.page, p.confidence) for p in doc.low_confidence_pages())
-            store.add_chunks(doc_id, chunks, contexts, hashes)
+            doc_id = store.add_document(key, read.doc.format, content_hash, size, read.doc.text, read.doc.pages,
+                                        read.meta, read.fingerprint, ocr=read.doc.ocr_confidence)
+            report.low_ocr.extend(LowConfidencePage(key, p.page, p.confidence) for p in read.doc.low_confidence_pages())
+            store.add_chunks(doc_id, read.chunks, read.contexts, read.hashes)
             report.indexed.append(key)
         roots = [_display_path(Path(p)) for p in paths if Path(p).is_dir()]
         for key, (doc_id, _) in known.items():
@@ -315,6 +382,26 @@ class Ingestor:
         for key in known_skips:
             if key not in seen and not Path(key).exists():
                 store.clear_skip(key)
+
+    def _read(self, path: Path, embedder: Embedder, chunker: Chunker) -> "ReadFile":
+        """A file's text, metadata and chunks (what an unreadable or hostile file fails in)."""
+        doc = load_document(path, progress=self.progress)
+        meta = extract_metadata(doc.text)
+        chunks = chunker.chunk(doc)
+        contexts = [document_context(meta, c.section_path) for c in chunks]
+        hashes = [hashlib.sha1(self._embed_text(embedder, ctx, c.text).encode()).hexdigest()
+                  for ctx, c in zip(contexts, chunks)]
+        return ReadFile(doc, meta, tuple(chunks), contexts, hashes, fingerprint(doc.text))
+
+    @staticmethod
+    def _skip_reason(key: str, exc: Exception) -> str:
+        """The reason a file is skipped; a full disk is not the file's fault and stops the run."""
+        if isinstance(exc, UnreadableFileError):
+            return exc.reason
+        if _is_disk_full(exc):
+            raise exc
+        log.error("reading %s failed", key, exc_info=exc)
+        return f"could not be read (unexpected {type(exc).__name__}: {str(exc)[:200]}); please report this file"
 
     def _embed_text(self, embedder: Embedder, context: str, text: str) -> str:
         return embedder.truncate_to_tokens(context, self.settings.context_tokens) + "\n" + text
@@ -421,3 +508,16 @@ def _previous_vectors(previous: Path, prev_ids: np.ndarray, prev_vectors: np.nda
         for row in rows:
             out[found[int(prev_ids[row])]] = np.asarray(prev_vectors[row], dtype=np.float32)
     return out
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the disk or the user's quota is full."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import npyio
 from .errors import IndexCorruptError
 from .vntext import lexical_tokens
 
@@ -180,8 +181,8 @@ class LexicalIndex:
         try:
             vocab = json.loads((previous / VOCAB_FILE).read_text(encoding="utf-8"))
             # read whole (sequential reads), not memory-mapped: every entry is touched once
-            prev = _Columns(np.load(previous / "indptr.csc.index.npy"), np.load(previous / "indices.csc.index.npy"),
-                            np.load(previous / TF_FILE), np.load(previous / DOC_LEN_FILE))
+            prev = _Columns(npyio.load(previous / "indptr.csc.index.npy"), npyio.load(previous / "indices.csc.index.npy"),
+                            npyio.load(previous / TF_FILE), npyio.load(previous / DOC_LEN_FILE))
         except (OSError, ValueError) as exc:
             raise IndexCorruptError(f"cannot update the lexical index in {previous} ({exc})",
                                     "rebuild it with `rag ingest --rebuild`") from exc
@@ -208,7 +209,8 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path, scheme: str, mmap: bool = True) -> "LexicalIndex":
-        return cls(_bm25s().BM25.load(str(directory), mmap=mmap, show_progress=False), scheme)
+        with npyio.LOAD_LOCK:
+            return cls(_bm25s().BM25.load(str(directory), mmap=mmap, show_progress=False), scheme)
 
     def query_tokens(self, query: str) -> list[str]:
         vocab = self.bm25.vocab_dict

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .metadata import capitalised_prefix
-from .vntext import canonical_tones, fold, fold_word, match_key, read_number_words, split_sentences
+from .vntext import canonical_tones, fold, fold_word, is_number, match_key, read_number_words, split_sentences
 
 LIST_CUES = ("nhung huyen nao", "huyen nao", "cac huyen nao", "dia phuong nao", "nhung dia phuong",
              "which districts", "which district", "what districts", "which localities", "liet ke",
@@ -35,7 +35,7 @@ _ENGLISH = (("4-star", "4 sao"), ("3-star", "3 sao"), ("5-star", "5 sao"), ("fou
             ("science and technology enterprise", "doanh nghiệp khoa học và công nghệ"))
 _CLAUSE_SPLIT = re.compile(r"[;,]|\s(?:và|trong đó|gồm|including|and)\s", re.IGNORECASE)
 _UNIT_MENTION = re.compile(r"\b(?:huyện|Huyện|HUYỆN|thị xã|Thị xã)\s+((?:[^\W\d_]+)(?:[ ][^\W\d_]+){0,2})")
-_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+_YEAR = re.compile(r"\b(19[5-9][0-9]|20[0-9][0-9])\b")
 
 
 # nouns that things are counted in; a qualifier's unit can imply one ("4 sao" rates products)
@@ -88,7 +88,7 @@ def _syllables_with_values(text: str) -> list[tuple[str, int | None]]:
     i = 0
     while i < len(raw):
         tok = raw[i]
-        if tok.isdigit():
+        if is_number(tok):
             out.append((tok, int(tok)))
             i += 1
             continue
@@ -99,7 +99,7 @@ def _syllables_with_values(text: str) -> list[tuple[str, int | None]]:
             continue
         value, used = spelled
         i += used
-        if i < len(raw) and raw[i].isdigit() and int(raw[i]) == value:
+        if i < len(raw) and is_number(raw[i]) and int(raw[i]) == value:
             i += 1  # "ba (03)": the words and their digits are one number
         out.append((str(value), value))
     return out
@@ -114,7 +114,7 @@ def parse_list_question(question: str, known_provinces: set[str] | None = None) 
     # the condition: what follows "có"/"đạt"/"have"/"had" (else what follows the cue)
     m = re.search(r" (?:co|dat|have|had|has|with) (.+)$", folded)
     tail = m.group(1) if m else folded
-    tail = re.sub(r"\b(?:nam|in|trong nam)\s+(19|20)\d\d\b.*$", "", tail)
+    tail = re.sub(r"\b(?:nam|in|trong nam)\s+(19|20)[0-9][0-9]\b.*$", "", tail)
     tail = re.sub(r"\b(?:cua|o|tai|thuoc|of|in)\s+tinh\b.*$|\btinh\s+\w+(\s+\w+)?", "", tail)
     tail = re.sub(r"\b(nao|khong|ko|gi)\b.*$", "", tail).strip()
     syls = _syllables_with_values(tail)
@@ -220,7 +220,7 @@ def _may_state(folded: str, qualifier: tuple[int, str]) -> bool:
     if forms is None:
         return True
     words = re.findall(r"\w+", folded)
-    return any(words[i + 1] == qunit and (words[i] in forms or (words[i].isdigit() and int(words[i]) == qnum))
+    return any(words[i + 1] == qunit and (words[i] in forms or (is_number(words[i]) and int(words[i]) == qnum))
                for i in range(len(words) - 1))
 
 

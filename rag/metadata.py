@@ -29,9 +29,9 @@ OFFICIAL_LETTER = "Công văn"
 _MARKUP = re.compile(r"^[#>\s]*|\*\*|__")
 _NUMBER = re.compile(r"^Số\s*:\s*(?P<num>[^\s]*)\s*$|^Số\s*:\s*(?P<num2>\S+(?:\s*/\s*\S+)?)", re.IGNORECASE)
 _DATE_LINE = re.compile(
-    r"^(?P<place>[^\d,:]{2,40}),\s*ngày\s*(?P<d>\d{1,2})?[\s.…]*tháng\s*(?P<m>\d{1,2})?[\s.…]*năm\s*(?P<y>\d{4})",
+    r"^(?P<place>[^0-9,:]{2,40}),\s*ngày\s*(?P<d>[0-9]{1,2})?[\s.…]*tháng\s*(?P<m>[0-9]{1,2})?[\s.…]*năm\s*(?P<y>[0-9]{4})",
     re.IGNORECASE)
-_NEWS_DATE = re.compile(r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})(?:\s+\d{1,2}:\d{2})?$")
+_NEWS_DATE = re.compile(r"^(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})(?:\s+[0-9]{1,2}:[0-9]{2})?$")
 _ORG_UNIT = re.compile(r"^(?:(?:UBND|ỦY BAN NHÂN DÂN|UỶ BAN NHÂN DÂN)\s+)?(?P<unit>TỈNH|HUYỆN|THỊ XÃ|THÀNH PHỐ|QUẬN|XÃ)\s+(?P<name>.+)$")
 _COUNCIL = ("UBND", "ỦY BAN NHÂN DÂN", "UỶ BAN NHÂN DÂN")
 _UNIT_WORDS = {"TỈNH": "tỉnh", "HUYỆN": "huyện", "THỊ XÃ": "thị xã", "THÀNH PHỐ": "thành phố", "QUẬN": "quận", "XÃ": "xã"}
@@ -182,7 +182,7 @@ def _merge_council_lines(lines: list[str]) -> list[str]:
 def _following_title(head: list[str], start: int) -> str:
     parts: list[str] = []
     for line in head[start:start + 4]:
-        if _DATE_LINE.match(line) or line.startswith(("Kính gửi", "Căn cứ", "Thực hiện")) or re.match(r"^[IVX]+\.|^\d+\.", line):
+        if _DATE_LINE.match(line) or line.startswith(("Kính gửi", "Căn cứ", "Thực hiện")) or re.match(r"^[IVX]+\.|^[0-9]+\.", line):
             break
         parts.append(line)
         if len(" ".join(parts)) > 60 or line.endswith("."):

@@ -17,7 +17,7 @@ _UNIT_WORD = re.compile(r"\b(huyen|tinh|thi xa|district|province)\s+([a-z]+(?:\s
 _STOP_AFTER_UNIT = {"co", "nao", "cua", "o", "tai", "nhung", "cac", "da", "duoc", "la", "va", "trong", "nam", "bo", "dat", "thuc", "has", "have", "had",
                     "in", "of", "did", "do", "does", "the"}
 _UNIT_WORD_ACCENTED = re.compile(r"\b(?:huyện|Huyện|tỉnh|Tỉnh|thị xã|Thị xã)\s+((?:[^\W\d_]+\s*){1,3})")
-_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+_YEAR = re.compile(r"\b(19[5-9][0-9]|20[0-9][0-9])\b")
 
 
 @dataclass(frozen=True)

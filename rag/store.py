@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -62,6 +63,13 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    """A connection to the database file ``path``. The path is percent-encoded into the URI:
+    unquoted, a ``#`` or ``?`` in it would end the file name and open another file."""
+    uri = "file:" + urllib.parse.quote(str(Path(path).absolute())) + ("?mode=ro" if readonly else "")
+    return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+
 @dataclass(frozen=True)
 class StoredDocument:
     id: int
@@ -97,9 +105,8 @@ class Store:
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = Path(path)
-        uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
         try:
-            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self.db = connect(self.path, readonly)
             self.db.execute("PRAGMA foreign_keys = ON")
             if not readonly:
                 self._migrate()

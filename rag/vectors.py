@@ -197,7 +197,10 @@ class VectorIndex:
         return cls(index, ef_search=ef_search if kind == "hnsw" else None, nprobe=nprobe if kind == "ivf" else None)
 
     def save(self, path: Path) -> None:
-        faiss.write_index(self.index, str(path))
+        # written through a Python file: a full disk is an OSError (ENOSPC) like every other write,
+        # not a FAISS RuntimeError that only its message text would tell apart
+        with open(path, "wb") as fh:
+            faiss.write_index(self.index, faiss.PyCallbackIOWriter(fh.write))
 
     @classmethod
     def load(cls, path: Path) -> "VectorIndex":

@@ -8,6 +8,7 @@ so the lexical index, the metadata extractor and the evaluation agree.
   same vowel whatever the writer's habit, so ``Hoá`` == ``Hóa`` and ``thuỷ`` == ``thủy``.
 - ``fold``: strips every diacritic and maps ``đ`` to ``d`` (``Quan Hoá`` -> ``quan hoa``).
 - ``syllables`` / ``lexical_tokens``: the tokens the BM25 index is built from.
+- ``is_number``: what counts as a number: ASCII digits 0-9 only (see there).
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ def nfc(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
     text = _SPACES.sub(" ", text)
     return re.sub(r" *\n *", "\n", text)
+
+
+def is_number(token: str) -> bool:
+    """Whether ``token`` is a whole number written in ASCII digits 0-9, the only digits reports use.
+
+    ``str.isdigit`` also accepts superscripts (``10³`` is ten cubed), circled numbers (``①``) and
+    other scripts' digits (``٣``); ``int()`` rejects some of them and none of them is a count.
+    Patterns that read numbers say ``[0-9]``, not ``\\d``, for the same reason.
+    """
+    return token.isascii() and token.isdigit()
 
 
 def collapse_whitespace(text: str) -> str:
@@ -103,8 +114,8 @@ def syllables(text: str) -> list[str]:
     and ``-``), zero-padded counts become plain (``05`` -> ``5``).
     """
     out: list[str] = []
-    for raw in re.findall(r"\w+(?:[.,]\d+)*", canonical_tones(text).lower(), re.UNICODE):
-        if raw.isdigit():
+    for raw in re.findall(r"\w+(?:[.,][0-9]+)*", canonical_tones(text).lower(), re.UNICODE):
+        if is_number(raw):
             raw = raw.lstrip("0") or "0"
         out.append(raw)
     return [s for s in out if s != "_"]
@@ -149,11 +160,11 @@ def read_number_words(tokens: list[str], i: int) -> tuple[int, int] | None:
 def number_value(tokens: list[str], i: int) -> int | None:
     """Integer value of ``tokens[i]`` if it is a count (digits, or a number word before a counted noun)."""
     tok = tokens[i]
-    if tok.isdigit():
+    if is_number(tok):
         return int(tok)
     if tok in NUMBER_WORDS and i + 1 < len(tokens):
         nxt = tokens[i + 1]
-        if nxt in _COUNTED or nxt.isdigit():
+        if nxt in _COUNTED or is_number(nxt):
             return NUMBER_WORDS[tok]
     return None
 
@@ -177,7 +188,7 @@ def lexical_tokens(text: str, scheme: str = "syllable+bigram") -> list[str]:
         if s != f:
             out.append(s)
         value = number_value(syls, i)
-        if value is not None and not s.isdigit():
+        if value is not None and not is_number(s):
             out.append(str(value))
     if scheme == "syllable+bigram":
         out.extend(f"{a}_{b}" for a, b in zip(folded, folded[1:]))
@@ -212,7 +223,7 @@ def quantity_phrases(text: str) -> set[str]:
         if value is None or value >= 1000 or (i and syls[i - 1] in _NOT_COUNT_BEFORE):
             continue
         nxt = syls[i + 1]
-        if nxt.isdigit():
+        if is_number(nxt):
             if int(nxt) == value and i + 2 < len(syls):  # "ba (03) sao"
                 out.add(f"{value} {fold(syls[i + 2])}")
             continue
