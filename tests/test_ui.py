@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import http.client
 import io
+import os
 import shutil
 import urllib.parse
+import uuid
 from pathlib import Path
 
 import httpx
@@ -89,6 +91,16 @@ def client(site):
     from gradio_client import Client
 
     return Client(site.url, verbose=False)
+
+
+@pytest.fixture()
+def upload_dir(site):
+    """A fresh folder inside the upload folder (Gradio's, where uploads land): the service takes files from
+    nowhere else."""
+    folder = Path(os.path.realpath(site.service.upload_root)) / f"rag-test-{uuid.uuid4().hex}"
+    folder.mkdir(parents=True)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def ask(client, question, **kw):
@@ -304,8 +316,8 @@ def test_source_route_requires_login_when_auth_is_on(tmp_path_factory, txt_index
 
 # ---------------------------------------------------------------- adding reports
 
-def test_upload_is_indexed_without_restart(site, client, tmp_path):
-    upload = tmp_path / "muong-lat-2024-nuoi-ong.txt"
+def test_upload_is_indexed_without_restart(site, client, upload_dir):
+    upload = upload_dir / "muong-lat-2024-nuoi-ong.txt"
     upload.write_text(NEW_REPORT, encoding="utf-8")
     before = ask(client, "Mường Lát có bao nhiêu hợp tác xã nuôi ong?")
     assert not any("Mường Lát" in p["text"] for p in before["passages"])
@@ -324,9 +336,10 @@ def test_upload_is_indexed_without_restart(site, client, tmp_path):
     assert "Mường Lát" in site.service.filter_choices()["district"]
 
 
-def test_upload_checks_type_and_size(site, tmp_path, monkeypatch):
+def test_upload_checks_type_and_size(site, upload_dir, monkeypatch):
     import ui.service as service
 
+    tmp_path = upload_dir
     exe = tmp_path / "virus.exe"
     exe.write_bytes(b"MZ" + b"\0" * 100)
     fake_pdf = tmp_path / "gia.pdf"
@@ -343,6 +356,7 @@ def test_upload_checks_type_and_size(site, tmp_path, monkeypatch):
     files = [exe, fake_pdf, fake_docx, empty, binary, big]
     outcome = site.service.add_reports([(str(f), f.name) for f in files])
     assert [name for name, _ in outcome.rejected] == [f.name for f in files], outcome
+    assert not any(reason == service.OUTSIDE_UPLOADS for _, reason in outcome.rejected), outcome
     assert not outcome.added
     assert not any((site.corpus / "uploads" / f.name).exists() for f in files)
 
@@ -357,8 +371,8 @@ def test_upload_names_are_made_safe():
     assert safe_name("a/b/<i>.txt") == "i.txt"
 
 
-def test_unreadable_upload_is_reported_and_not_kept(site, tmp_path):
-    short = tmp_path / "qua-ngan.txt"
+def test_unreadable_upload_is_reported_and_not_kept(site, upload_dir):
+    short = upload_dir / "qua-ngan.txt"
     short.write_text("abc", encoding="utf-8")
     outcome = site.service.add_reports([(str(short), short.name)])
     assert [n for n, _ in outcome.skipped] == [short.name], outcome

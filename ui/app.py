@@ -6,18 +6,21 @@ a FastAPI app holding the Gradio Blocks at ``/`` and one route of our own, ``/ng
 that serves the original file of an indexed document (nothing else on disk is reachable: no
 ``allowed_paths`` are given to Gradio, whose file route then serves only its own uploads/cache).
 
-Safe by default: binds 127.0.0.1, optional login (``--auth user:pass`` or ``RAG_AUTH``), all report
-text escaped, no flagging, a queue with a concurrency limit, questions cut at 1000 characters.
+Safe by default: binds 127.0.0.1, optional login (``--auth user:pass`` or ``RAG_AUTH``) with failed
+attempts rate limited per client address, all report text escaped, no flagging, a queue with a
+concurrency limit, questions cut at 1000 characters, uploads taken only from Gradio's upload folder.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import os
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 import uvicorn  # noqa: E402
 from fastapi import FastAPI, HTTPException, Request  # noqa: E402
-from fastapi.responses import FileResponse, Response  # noqa: E402
+from fastapi.responses import FileResponse, JSONResponse, Response  # noqa: E402
 
 from rag.config import load_settings  # noqa: E402
 from rag.errors import ConfigError, RagError  # noqa: E402
@@ -46,6 +49,17 @@ EXAMPLES = [
 ]
 QUEUE_CONCURRENCY = 4
 QUEUE_MAX_SIZE = 64
+# Failed logins allowed per client address in any sliding window of LOGIN_WINDOW_SECONDS. Five covers a
+# person's typos (two or three retries); then a guesser gets five tries a minute instead of hundreds a
+# second, and a member of staff who mistyped waits at most a minute. Behind a reverse proxy every client
+# shares the proxy's address (X-Forwarded-For is not trusted: anyone can send it).
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW_SECONDS = 60
+LOGIN_TRACKED_CLIENTS = 10_000  # past this many addresses, those with no recent attempt are forgotten
+LOGIN_PATHS = ("/login", "/login/")  # Gradio's login form posts here
+# said on the login page up front: Gradio's form shows nothing for a 429 (only 400 "wrong password")
+LOGIN_MESSAGE = (f"Đăng nhập để tra cứu kho báo cáo. Nhập sai {LOGIN_MAX_FAILURES} lần trong {LOGIN_WINDOW_SECONDS} "
+                 f"giây thì phải chờ (tối đa {LOGIN_WINDOW_SECONDS} giây) rồi mới thử lại được.")
 STAGES = {"read": "Đọc tệp", "embed": "Tạo vector", "ocr": "Nhận dạng chữ (OCR)"}
 
 HEADER = """
@@ -272,11 +286,90 @@ def _source_response(path: Path) -> Response:
     return Response(body, media_type="text/plain; charset=utf-8", headers=headers)
 
 
-def create_app(service: SearchService, auth: tuple[str, str] | None = None) -> FastAPI:
-    """The ASGI app: the source route, then the Gradio Blocks mounted at ``/``."""
+class LoginLimiter:
+    """Failed logins per client address in a sliding window.
+
+    An attempt counts as a failure from the moment it arrives and is struck off if it succeeds, so a burst
+    sent all at once is capped like a sequence. Used from the event loop only (no lock needed)."""
+
+    def __init__(self, max_failures: int = LOGIN_MAX_FAILURES, window: float = LOGIN_WINDOW_SECONDS,
+                 clock=time.monotonic) -> None:
+        self.max_failures = max_failures
+        self.window = window
+        self.clock = clock
+        self._attempts: dict[str, deque[float]] = {}
+
+    def admit(self, client: str) -> tuple[bool, float]:
+        """(True, when) for an attempt that may go on; (False, seconds to wait) for one refused."""
+        now = self.clock()
+        if client not in self._attempts and len(self._attempts) >= LOGIN_TRACKED_CLIENTS:
+            self._forget_idle(now)
+        recent = self._attempts.setdefault(client, deque())
+        while recent and recent[0] <= now - self.window:
+            recent.popleft()
+        if len(recent) >= self.max_failures:
+            return False, recent[0] + self.window - now
+        recent.append(now)
+        return True, now
+
+    def succeeded(self, client: str, when: float) -> None:
+        recent = self._attempts.get(client)
+        if recent is not None and when in recent:
+            recent.remove(when)
+
+    def at_limit(self, client: str) -> bool:
+        return len(self._attempts.get(client, ())) >= self.max_failures
+
+    def _forget_idle(self, now: float) -> None:
+        for client in [c for c, q in self._attempts.items() if not q or q[-1] <= now - self.window]:
+            del self._attempts[client]
+
+
+class LoginRateLimit:
+    """ASGI middleware: answers a login attempt 429 (with Retry-After) while its address is over the limit."""
+
+    def __init__(self, app: Any, limiter: LoginLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in LOGIN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("?", 0))[0]
+        admitted, when = self.limiter.admit(client)
+        if not admitted:
+            wait = max(1, math.ceil(when))
+            response = JSONResponse({"detail": f"Đăng nhập sai quá nhiều lần; vui lòng thử lại sau {wait} giây."},
+                                    status_code=429, headers={"Retry-After": str(wait)})
+            await response(scope, receive, send)
+            return
+        status = 500  # if the app fails before answering, the attempt stays counted
+
+        async def watch(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            if status < 400:
+                self.limiter.succeeded(client, when)
+            elif self.limiter.at_limit(client):  # logged as the address reaches the limit, not for each refusal
+                log.warning("%d failed logins from %s: further attempts refused for up to %d s",
+                            self.limiter.max_failures, client, self.limiter.window)
+
+
+def create_app(service: SearchService, auth: tuple[str, str] | None = None,
+               login_limiter: LoginLimiter | None = None) -> FastAPI:
+    """The ASGI app: the source route, then the Gradio Blocks mounted at ``/``, behind the login limit."""
     blocks = build_blocks(service)
     blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    limiter = login_limiter or LoginLimiter()
+    app.add_middleware(LoginRateLimit, limiter=limiter)
     state: dict[str, Any] = {}
 
     @app.get(render.SOURCE_ROUTE + "/{doc_id}/{name}")
@@ -304,13 +397,19 @@ def create_app(service: SearchService, auth: tuple[str, str] | None = None) -> F
                    "Cache-Control": "no-store"}
         return Response(rows_csv(result.answer.to_json()), media_type="text/csv; charset=utf-8", headers=headers)
 
-    gr.mount_gradio_app(app, blocks, path="/", auth=auth, auth_message="Đăng nhập để tra cứu kho báo cáo.",
+    gr.mount_gradio_app(app, blocks, path="/", auth=auth, auth_message=LOGIN_MESSAGE,
                         show_error=False, ssr_mode=False, max_file_size=MAX_UPLOAD_BYTES, footer_links=["api"],
                         theme=_theme(), css=render.CSS + EXTRA_CSS, allowed_paths=[], blocked_paths=[],
                         mcp_server=False, i18n=gr.I18n(en=UI_STRINGS, vi=UI_STRINGS))
+    # Gradio checks that a file named in an event was really uploaded (in its upload folder, links resolved)
+    # only once the Blocks count as launched, which launch() marks and mount_gradio_app does not: without it
+    # an event could name any server file as an "upload" (processing_utils._check_allowed). Nothing else in
+    # Gradio reads the flag; the service checks the folder again on its side (SearchService.add_reports).
+    blocks.has_launched = True
     state["gradio"] = _gradio_app(app)
     app.state.rag_service = service
     app.state.blocks = blocks
+    app.state.login_limiter = limiter
     return app
 
 

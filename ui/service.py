@@ -1,16 +1,23 @@
 """What the interface does, without Gradio: ask, list the corpus, resolve sources, add reports.
 
 One ``SearchService`` per server. It holds the open ``Searcher`` and swaps it for a new one
-after an upload is indexed (the index switches generations atomically; the loaded embedding
-model is reused). Searches are serialised by a lock: the library's SQLite connection and query
-cache are shared, and a search takes milliseconds.
+after an upload is indexed, or when another process (``rag ingest``) has published a new
+generation (the index switches generations atomically; the loaded embedding model is reused).
+Searches are serialised by a lock: the library's SQLite connection and query cache are shared,
+and a search takes milliseconds.
+
+Uploads are taken only from the web server's upload folder (Gradio's): a path that names any other
+file on the server, directly, through ``..`` or through a symbolic link, is refused.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
+import stat
+import tempfile
 import threading
 import unicodedata
 import zipfile
@@ -22,8 +29,9 @@ from rag.answer import Answer
 from rag.api import Searcher, ingest
 from rag.config import Settings
 from rag.filehash import file_sha256
-from rag.errors import (IndexCorruptError, IndexMismatchError, IndexMissingError, ModelUnavailableError,
-                        RagError)
+from rag.errors import (DiskFullError, IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError,
+                        ModelUnavailableError, RagError)
+from rag.index_dir import CURRENT, current_generation
 from rag.loading import SUPPORTED_SUFFIXES, decode_text
 from rag.retrieval import Filters
 
@@ -38,6 +46,22 @@ UPLOAD_SUFFIXES = tuple(sorted(SUPPORTED_SUFFIXES))
 UPLOAD_FOLDER = "uploads"
 ALL = ""   # the "no filter" choice of a dropdown
 _RETIRE_SECONDS = 120.0  # an old Searcher is closed this long after it was replaced
+OUTSIDE_UPLOADS = "tệp không nằm trong thư mục tải lên của máy chủ; chỉ nhận tệp vừa tải lên qua trang"
+
+
+def default_upload_root() -> Path:
+    """Where the web server keeps uploaded files: Gradio's rule (``gradio.utils.get_upload_folder``),
+    repeated here so that this module needs no Gradio; a test checks that the two agree."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What changes when ``CURRENT`` is replaced (``os.replace`` gives it a new inode), or None if absent."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def explain(exc: BaseException) -> str:
@@ -51,6 +75,10 @@ def explain(exc: BaseException) -> str:
         return f"Chỉ mục bị hỏng ({exc}). Chạy `rag ingest --rebuild` để dựng lại."
     if isinstance(exc, IndexMismatchError):
         return f"Chỉ mục không khớp cấu hình ({exc})."
+    if isinstance(exc, IndexBusyError):
+        return "Chỉ mục đang được một tiến trình khác cập nhật; vui lòng thử lại sau ít phút."
+    if isinstance(exc, DiskFullError):
+        return f"Đĩa đầy: {exc}"
     if isinstance(exc, RagError):
         return f"Lỗi: {exc}"
     return "Đã xảy ra lỗi nội bộ; chi tiết ghi trong nhật ký máy chủ."
@@ -106,7 +134,7 @@ class UploadOutcome:
 
 class SearchService:
     def __init__(self, index_dir: str | Path, settings: Settings, corpus_dir: str | Path | None = None,
-                 searcher: Searcher | None = None) -> None:
+                 searcher: Searcher | None = None, upload_root: str | Path | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.settings = settings
         self._searcher = searcher
@@ -115,7 +143,10 @@ class SearchService:
         self._swap_lock = threading.Lock()
         self._search_lock = threading.Lock()
         self._ingest_lock = threading.Lock()
+        self._follow_lock = threading.Lock()
+        self._stamp: tuple[int, int, int] | None = None  # of CURRENT when the open generation was checked
         self.corpus_dir = Path(corpus_dir) if corpus_dir else self._guess_corpus()
+        self.upload_root = Path(upload_root) if upload_root else default_upload_root()
         self._sources: dict[int, Path] = {}
         self._roots: frozenset[Path] = frozenset()
         if searcher is None:
@@ -130,6 +161,7 @@ class SearchService:
 
     def reload(self) -> None:
         """Open the index's live generation (again) and swap it in; keep the old one answering on failure."""
+        self._stamp = _stamp(self.index_dir / CURRENT)  # taken first: a later switch is noticed next time
         try:
             fresh = Searcher.open(self.index_dir, settings=self.settings, embedder=self._embedder)
         except RagError as exc:
@@ -148,6 +180,33 @@ class SearchService:
             timer = threading.Timer(_RETIRE_SECONDS, old.close)
             timer.daemon = True
             timer.start()
+
+    def follow_index(self) -> None:
+        """Reopen the index if another process has published a new generation since it was opened.
+
+        Called before each question and corpus listing: a stat of ``CURRENT`` (about a microsecond),
+        and only when it changed, a read of it; a failed reopen is not retried until it changes again."""
+        stamp = _stamp(self.index_dir / CURRENT)
+        if stamp == self._stamp or not self._follow_lock.acquire(blocking=False):
+            return  # unchanged, or another request is already reopening it: answer from the open one
+        try:
+            if stamp == self._stamp:
+                return
+            if self._searcher is not None and self._live_generation() == self._searcher.index.directory.name:
+                self._stamp = stamp  # CURRENT rewritten, same generation (or the service was given a Searcher)
+                return
+            log.info("index %s has a new generation; reopening it", self.index_dir)
+            self.reload()
+        finally:
+            self._follow_lock.release()
+
+    def _live_generation(self) -> str | None:
+        """The name of the generation ``CURRENT`` names now (None if there is none or it is unreadable)."""
+        try:
+            live = current_generation(self.index_dir)
+        except RagError:
+            return None
+        return live.name if live is not None else None
 
     def _guess_corpus(self) -> Path:
         """Where uploads go: ``corpus/`` of the working folder, else the folder next to the index."""
@@ -186,6 +245,7 @@ class SearchService:
             question = question[:MAX_QUESTION_CHARS]
             notice, kind = (f"Câu hỏi dài hơn {MAX_QUESTION_CHARS} ký tự; chỉ dùng {MAX_QUESTION_CHARS} ký tự "
                             "đầu.", "warn")
+        self.follow_index()
         searcher = self._searcher
         if searcher is None:
             return AskResult(None, self.load_error or "Chưa có chỉ mục.", "error", question)
@@ -209,6 +269,7 @@ class SearchService:
     def filter_choices(self) -> dict[str, list[str]]:
         provinces, districts, years, types = set(), set(), set(), set()
         by_province: dict[str, set[str]] = {}
+        self.follow_index()
         if self._searcher is not None:
             for doc in self._searcher.retriever.documents.values():
                 m = doc.meta
@@ -225,6 +286,7 @@ class SearchService:
                 "district_by_province": {k: sorted(v) for k, v in by_province.items()}}
 
     def stats(self) -> tuple[int, int]:
+        self.follow_index()
         s = self._searcher
         if s is None:
             return 0, 0
@@ -232,6 +294,7 @@ class SearchService:
         return len(canonical), len(s.index.chunk_ids)
 
     def corpus(self) -> tuple[list[CorpusRow], list[tuple[str, str]], str]:
+        self.follow_index()
         s = self._searcher
         if s is None:
             return [], [], self.load_error or "Chưa có chỉ mục."
@@ -269,9 +332,21 @@ class SearchService:
         return real
 
     # ------------------------------------------------------------ uploads
+    def _uploaded_file(self, tmp: str | Path) -> Path | None:
+        """The real path of an uploaded file, or None (logged) when it is not inside the upload folder."""
+        real = os.path.realpath(tmp)
+        if _inside(real, os.path.realpath(self.upload_root)):
+            return Path(real)
+        log.warning("upload refused: %r resolves to %r, outside the upload folder %s", str(tmp), real,
+                    self.upload_root)
+        return None
+
     def add_reports(self, files: list[tuple[str, str]],
                     progress: Callable[[str, int, int], None] | None = None) -> UploadOutcome:
-        """Copy uploaded files (temp path, original name) into ``corpus/uploads/`` and index them."""
+        """Copy uploaded files (temp path, original name) into ``corpus/uploads/`` and index them.
+
+        A temp path must lie in the upload folder once links and ``..`` are resolved: the path comes from
+        the browser, and anything else would let a page visitor have a server file indexed and shown."""
         outcome = UploadOutcome()
         if not files:
             return outcome
@@ -283,14 +358,15 @@ class SearchService:
             folder = self.corpus_dir / UPLOAD_FOLDER
             for tmp, name in files:
                 display = safe_name(name)
-                reason = check_upload(Path(tmp), name)
+                real = self._uploaded_file(tmp)
+                reason = OUTSIDE_UPLOADS if real is None else check_upload(real, name)
                 if reason:
                     outcome.rejected.append((display, reason))
                     continue
                 folder.mkdir(parents=True, exist_ok=True)
-                dest = _place(folder, display, Path(tmp))
+                dest = _place(folder, display, real)
                 if not dest.exists():
-                    shutil.copyfile(tmp, dest)
+                    shutil.copyfile(real, dest)  # the path that was checked, not the one that was sent
                 targets[dest] = dest.name
             if not targets:
                 return outcome
@@ -320,6 +396,11 @@ class SearchService:
             self._ingest_lock.release()
 
 
+def _inside(path: str, folder: str) -> bool:
+    """Whether ``path`` lies strictly below ``folder`` (both real, absolute paths)."""
+    return path != folder and os.path.commonpath([path, folder]) == folder
+
+
 def safe_name(name: str) -> str:
     """A plain file name for the upload folder: no folders, no odd characters, not hidden."""
     base = unicodedata.normalize("NFC", Path(str(name).replace("\\", "/")).name)
@@ -335,9 +416,12 @@ def check_upload(path: Path, name: str) -> str:
         return (f"loại tệp {suffix or '(không có đuôi)'} không được hỗ trợ; chỉ nhận "
                 + ", ".join(UPLOAD_SUFFIXES))
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError:
         return "không đọc được tệp tải lên"
+    if not stat.S_ISREG(st.st_mode):  # a folder, or a pipe that would block the read below
+        return "không đọc được tệp tải lên"
+    size = st.st_size
     if size == 0:
         return "tệp rỗng"
     if size > MAX_UPLOAD_BYTES:
