@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from .budget import (DEFAULT_MAX_DOCX_XML_BYTES, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_HTML_DEPTH, DEFAULT_MAX_PARAGRAPHS,
+                     DEFAULT_MAX_PDF_PAGES, DEFAULT_MAX_SECONDS, DEFAULT_MAX_TEXT_CHARS, LIMITS, check_limit)
 from .errors import ConfigError
 
 DEFAULT_INDEX = Path("index")
@@ -34,6 +36,15 @@ class Settings:
     batch_size: int = 32
     backend: str = "torch"            # embedding backend, one of BACKENDS
     query_threads: int = 1            # PyTorch / onnxruntime threads for embedding a query (0: library default)
+    # the budget of one source file (rag.budget.FileBudget.from_settings; the measurements behind the
+    # defaults are there): a file over any of these is skipped with a reason naming the limit
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES          # size on disk (and a DOCX unzipped)
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS          # characters of text a file gives
+    max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES
+    max_docx_xml_bytes: int = DEFAULT_MAX_DOCX_XML_BYTES  # XML a DOCX unzips to
+    max_paragraphs: int = DEFAULT_MAX_PARAGRAPHS          # DOCX paragraphs and table rows; TXT/MD/HTML text blocks
+    max_html_depth: int = DEFAULT_MAX_HTML_DEPTH          # nesting of HTML tags
+    max_seconds: float = DEFAULT_MAX_SECONDS              # wall clock to load one file (OCR included)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -43,6 +54,8 @@ class Settings:
         if self.query_threads < 0:
             raise ConfigError(f"query_threads must be 0 or more, not {self.query_threads}",
                               "1 (the default) suits a busy machine; 0 leaves the library default")
+        for name in LIMITS:
+            check_limit(name, getattr(self, name))
 
     def with_overrides(self, **values: object) -> "Settings":
         return replace(self, **{k: v for k, v in values.items() if v is not None})

@@ -23,6 +23,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .budget import FileBudget
 from .chunking import Chunk, Chunker, ChunkerSettings
 from .config import Settings
 from .dedup import canonical_groups, fingerprint
@@ -195,6 +196,7 @@ class Ingestor:
         self.progress = progress or (lambda stage, done, total: None)
         self.wait = wait            # seconds to wait for another ingest's writer lock (None: forever)
         self.on_wait = on_wait      # told once when this ingest has to wait
+        self.budget = FileBudget.from_settings(settings)  # per-file limits, enforced in the loaders
 
     def embedder(self, model_name: str) -> Embedder:
         if self._embedder is None or self._embedder.spec.name != model_name:
@@ -385,7 +387,7 @@ class Ingestor:
 
     def _read(self, path: Path, embedder: Embedder, chunker: Chunker) -> "ReadFile":
         """A file's text, metadata and chunks (what an unreadable or hostile file fails in)."""
-        doc = load_document(path, progress=self.progress)
+        doc = load_document(path, progress=self.progress, budget=self.budget)
         meta = extract_metadata(doc.text)
         chunks = chunker.chunk(doc)
         contexts = [document_context(meta, c.section_path) for c in chunks]
