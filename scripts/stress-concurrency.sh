@@ -12,6 +12,8 @@ TESTS=(
   "tests/test_index_safety.py::test_the_lock_excludes_threads_of_one_process_and_says_who_holds_it"
   "tests/test_index_safety.py::test_index_files_are_never_parsed_by_two_threads_at_once"
   "tests/test_reliability.py::test_readers_during_an_ingest_see_a_whole_index"
+  "tests/test_ui_security.py::test_service_follows_an_ingest_made_by_another_process"
+  "tests/test_ui_security.py::test_concurrent_wrong_passwords_cannot_slip_past_the_limit"
 )
 for extra in ${STRESS_EXTRA:-}; do TESTS+=("$extra"); done
 ARGS=()
