@@ -85,3 +85,11 @@ def shipped_searcher(tmp_path_factory, embedder, settings):
     searcher = Searcher.open(index, settings=settings, embedder=embedder)
     yield searcher
     searcher.close()
+
+
+def pytest_generate_tests(metafunc):
+    """``RAG_REPEAT=N`` runs every selected test N times (scripts/stress-concurrency.sh)."""
+    repeat = int(os.environ.get("RAG_REPEAT", "1"))
+    if repeat > 1:
+        metafunc.fixturenames.append("_repeat")
+        metafunc.parametrize("_repeat", range(repeat))
