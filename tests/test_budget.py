@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pdf_bytes import write_pdf
 from rag.budget import DEFAULT_BUDGET, Deadline, FileBudget
 from rag.config import Settings, load_settings
 from rag.errors import ConfigError, UnreadableFileError
@@ -78,16 +79,7 @@ def _pdf(path: Path, pages: int, content: bytes, shared: bool = True) -> Path:
                b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream"]
     objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
                 b"/Contents 4 0 R >>"] * pages
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(out))
+    write_pdf(path, objects)
     return path
 
 
