@@ -175,11 +175,11 @@ def main() -> None:
     ap.add_argument("--reports", type=int, default=1000)
     args = ap.parse_args()
 
-    from rag.embedding import BUNDLED_MODEL, resolve_model_path
+    from rag.embedding import MINILM_MODEL, resolve_model_path
     from rag.index_dir import current_generation
 
     info = machine()
-    model_path = resolve_model_path(BUNDLED_MODEL)
+    model_path = resolve_model_path(MINILM_MODEL)
     results = {"machine": info, "reports": args.reports}
 
     # the shipped text corpus with the hand-written dev set

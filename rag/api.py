@@ -21,8 +21,6 @@ from .ocr import confidence_for_pages
 from .retrieval import Filters, HybridRetriever
 from .vntext import fold, quantity_phrases
 
-FOUND_COVERAGE = 0.5
-
 
 def ingest(paths: list[str | Path], index_dir: str | Path = "index", settings: Settings | None = None,
            rebuild: bool = False, embedder: Embedder | None = None,
@@ -101,7 +99,7 @@ class Searcher:
         terms = informative_terms(question)
         weights = {t: max(self.index.lexical.idf(t), 0.1) for t in terms}
         passages, best_coverage = self._passages([(h.chunk_id, h.score) for h in hits], question, terms, weights)
-        found = (bool(passages) and best_coverage >= FOUND_COVERAGE and self._scope_covered(question, passages)
+        found = (bool(passages) and best_coverage >= self.settings.found_coverage and self._scope_covered(question, passages)
                  and _quantities_covered(question, passages))
         return Answer(question, compose_answer(question, passages, found), found, passages,
                       {k: v for k, v in asdict(filters).items() if v})

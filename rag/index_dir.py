@@ -10,6 +10,7 @@
         vectors.npy        embeddings (float32, normalised), rows as above
         vectors.faiss      FAISS index over vectors.npy
         lexical/           BM25 arrays (bm25s) + term frequencies for the next ingest
+        accents/           how the archive writes each folded syllable (rag.accents), for unaccented questions
 
 An ingest writes a new ``gen-*.tmp`` directory and publishes it by renaming it and
 replacing ``CURRENT`` with ``os.replace``: a reader sees the old or the new
@@ -31,6 +32,7 @@ import numpy as np
 from . import __version__, npyio
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from .integrity import VERIFY_ON_OPEN_BYTES, verify
+from .accents import AccentModel
 from .lexical import LexicalIndex
 from .store import Store
 from .vectors import VectorIndex
@@ -38,9 +40,10 @@ from .vectors import VectorIndex
 SCHEMA_VERSION = 1
 # Bump when loading, metadata extraction or chunking change what an ingest stores: the next
 # ingest then re-reads every file (embeddings of unchanged passages are still reused).
-PIPELINE_VERSION = 4
+PIPELINE_VERSION = 5  # 5: small sections packed within a major part (rag.chunking), accent counts
 CURRENT = "CURRENT"
 CHUNK_DOCS = "chunk_docs.npy"
+ACCENTS_DIR = "accents"
 MANIFEST = "manifest.json"
 REBUILD_HINT = "rebuild it with `rag ingest --rebuild`"
 
@@ -162,6 +165,7 @@ class OpenIndex:
     chunk_ids: np.ndarray
     vectors: VectorIndex
     lexical: LexicalIndex
+    accents: AccentModel | None = None   # None: a generation written before rag.accents
 
     def close(self) -> None:
         self.store.close()
@@ -194,6 +198,7 @@ def open_index(index_dir: Path, expected_model: str | None = None,
         ids = npyio.load(generation / "chunk_ids.npy")
         vectors = VectorIndex.load(generation / "vectors.faiss")
         lexical = LexicalIndex.load(generation / "lexical", manifest.lexical_scheme)
+        accents = AccentModel.load(generation / ACCENTS_DIR)
     except (OSError, ValueError, RuntimeError, KeyError, json.JSONDecodeError) as exc:
         raise IndexCorruptError(f"index files in {generation} are damaged ({type(exc).__name__}: {exc})", REBUILD_HINT) from exc
     n_lex = int(lexical.bm25.scores["num_docs"])
@@ -209,4 +214,4 @@ def open_index(index_dir: Path, expected_model: str | None = None,
         store.close()
         raise IndexMismatchError(f"index {index_dir} was written by an older version of this program",
                                  "run `rag ingest` once to upgrade it (nothing is re-embedded)")
-    return OpenIndex(generation, manifest, store, ids, vectors, lexical)
+    return OpenIndex(generation, manifest, store, ids, vectors, lexical, accents)

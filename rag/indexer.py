@@ -30,9 +30,10 @@ from .dedup import canonical_groups, fingerprint
 from .embedding import Embedder, ModelSpec
 from .filehash import file_sha256
 from .errors import DiskFullError, IndexMismatchError, UnreadableFileError
-from .index_dir import (PIPELINE_VERSION, Manifest, current_generation, load_arrays, new_generation, publish,
+from .index_dir import (ACCENTS_DIR, PIPELINE_VERSION, Manifest, current_generation, load_arrays, new_generation, publish,
                         save_arrays, verify_generation)
 from .integrity import checksums
+from .accents import AccentModel
 from .lexical import LexicalIndex
 from .loading import SUPPORTED_SUFFIXES, LoadedDocument, load_document
 from .metadata import DocumentMetadata, extract_metadata
@@ -42,6 +43,9 @@ from .vectors import AUTO_FLAT_MAX, VectorIndex
 from .writelock import writer_lock
 
 log = logging.getLogger("rag.indexer")
+# passage size in model tokens when none is asked for (capped by the model: its maximum minus the
+# document context). Chosen by measurement on dev, the generated archive and alqac2023: docs/evaluation.md
+DEFAULT_CHUNK_TOKENS = 384
 
 
 @dataclass(frozen=True)
@@ -241,8 +245,7 @@ class Ingestor:
             # never derive a generation from damaged files: every checksum, whatever the size
             verify_generation(previous, prev_manifest, max_bytes=None)
         embedder = self.embedder(ModelSpec.from_name(model_name).name)
-        chunk_tokens = self.settings.chunk_tokens or min(384, embedder.max_tokens - self.settings.context_tokens - 4)
-        chunker_settings = ChunkerSettings(chunk_tokens, min(self.settings.overlap_tokens, chunk_tokens // 4))
+        chunker_settings = self._chunker_settings(embedder, prev_manifest)
         if prev_manifest is not None:
             self._check_compatible(prev_manifest, embedder, chunker_settings)
 
@@ -255,7 +258,12 @@ class Ingestor:
             store.commit()
             plan = plan_rows(store, previous)
             added = store.chunks_by_id(plan.added) if plan.added else {}
-            build_lexical = self._lexical_job(store, plan, added, tmp / "lexical")
+            lexical_job = self._lexical_job(store, plan, added, tmp / "lexical")
+            accents_job = _accents_job(plan, added, tmp / ACCENTS_DIR)
+
+            def build_lexical() -> None:
+                lexical_job()
+                accents_job()
             # the lexical side (tokenising, NumPy) runs beside the embedding and FAISS (PyTorch/FAISS
             # release the GIL): on 2 cores an incremental ingest or a full build overlaps the two
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-lexical") as pool:
@@ -279,12 +287,22 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _chunker_settings(self, embedder: Embedder, prev_manifest: Manifest | None) -> ChunkerSettings:
+        """The passage size asked for; when none is (``chunk_tokens`` 0), the index's own, else the default."""
+        chunk_tokens = self.settings.chunk_tokens
+        if not chunk_tokens and prev_manifest is not None and prev_manifest.chunker.get("chunk_tokens"):
+            chunk_tokens = int(prev_manifest.chunker["chunk_tokens"])
+        chunk_tokens = chunk_tokens or min(DEFAULT_CHUNK_TOKENS, embedder.max_tokens - self.settings.context_tokens - 4)
+        return ChunkerSettings(chunk_tokens, min(self.settings.overlap_tokens, chunk_tokens // 4))
+
     def _check_compatible(self, manifest: Manifest, embedder: Embedder, chunker: ChunkerSettings) -> None:
         if manifest.model.get("name") != embedder.spec.name:
             raise IndexMismatchError(
                 f"index {self.index_dir} was built with model {manifest.model.get('name')!r}, not {embedder.spec.name!r}",
                 "rebuild it with `rag ingest --rebuild` to change the model")
-        if manifest.chunker != chunker.describe() or manifest.lexical_scheme != self.settings.lexical_scheme:
+        sizes = ("chunk_tokens", "overlap_tokens")  # a new strategy comes with a new PIPELINE_VERSION: all re-read
+        if ({k: manifest.chunker.get(k) for k in sizes} != {k: chunker.describe()[k] for k in sizes}
+                or manifest.lexical_scheme != self.settings.lexical_scheme):
             raise IndexMismatchError(f"index {self.index_dir} was built with other chunking or lexical settings",
                                      "rebuild it with `rag ingest --rebuild` to apply the new settings")
 
@@ -489,6 +507,34 @@ def plan_rows(store: Store, previous: Path | None) -> RowPlan:
     chunk_ids = np.concatenate([kept_ids, added])
     doc_ids = np.array([doc_of[int(c)] for c in chunk_ids], dtype=np.int64)
     return RowPlan(chunk_ids, doc_ids, keep_rows, added.tolist(), previous)
+
+
+def _accents_job(plan: RowPlan, added: dict[int, StoredChunk], target: Path) -> Callable[[], None]:
+    """A callable that counts how the archive writes its words (``rag.accents``) and saves it: from the
+    previous generation's counts when there is one (minus the passages that left, plus the new ones)."""
+    def texts(chunks) -> list[str]:
+        return [c.context + "\n" + c.text for c in chunks]
+
+    new = texts(added[cid] for cid in plan.added)
+    previous = AccentModel.load(plan.previous / ACCENTS_DIR) if plan.previous is not None else None
+    if previous is None:
+        if plan.previous is None:
+            return lambda: AccentModel.build(new).save(target)
+        every = Store(plan.previous / "meta.sqlite", readonly=True)  # a generation from before rag.accents
+        try:
+            kept = every.chunks_by_id([int(c) for c in plan.chunk_ids[:len(plan.keep_rows)]])
+        finally:
+            every.close()
+        old = texts(kept.values())
+        return lambda: AccentModel.build(old + new).save(target)
+    prev_ids, _ = load_arrays(plan.previous)
+    gone = np.delete(np.asarray(prev_ids, dtype=np.int64), plan.keep_rows)
+    prev_store = Store(plan.previous / "meta.sqlite", readonly=True)
+    try:
+        removed = texts(prev_store.chunks_by_id(gone.tolist()).values())
+    finally:
+        prev_store.close()
+    return lambda: previous.updated(new, removed).save(target)
 
 
 def _previous_vectors(previous: Path, prev_ids: np.ndarray, prev_vectors: np.ndarray,

