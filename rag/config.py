@@ -30,9 +30,9 @@ class Settings:
     overlap_tokens: int = 24
     context_tokens: int = 48          # budget for the document context embedded with each chunk
     lexical_scheme: str = "syllable+bigram"
-    fusion: str = "rrf"               # "rrf" (reciprocal rank) or "weighted" (min-max normalised scores)
-    dense_weight: float = 0.1         # weight of the dense ranking in the fusion (lexical gets 1 - w)
-    dense_weight_foreign: float = 0.1  # the same for a question that is not Vietnamese (rag.language)
+    fusion: str = "weighted"          # "weighted" (min-max normalised scores) or "rrf" (reciprocal rank)
+    dense_weight: float = 0.4         # weight of the dense ranking in the fusion (lexical gets 1 - w)
+    dense_weight_foreign: float = 0.8  # the same for a question that is not Vietnamese (rag.language)
     restore_accents: bool = True      # an unaccented Vietnamese question gets its diacritics back before embedding
     found_coverage: float = 0.5       # "found" needs a passage holding this share of the question's terms (idf-weighted)
     scope_bonus: float = 0.3          # rerank: per place / year the question names that the document is about

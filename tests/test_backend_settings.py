@@ -240,3 +240,24 @@ def test_query_embedded_on_query_threads_then_restored(monkeypatch, embedder, tx
         searcher.close()
     finally:
         torch.set_num_threads(before)
+
+
+def test_ranking_settings_are_checked_once(no_rag_env, monkeypatch, tmp_path):
+    """Shares lie in [0, 1], bonuses are not negative, the fusion is a known one, booleans read as such."""
+    with pytest.raises(ConfigError, match="dense_weight must lie between 0 and 1"):
+        Settings(dense_weight=1.5)
+    with pytest.raises(ConfigError, match="dense_weight_foreign"):
+        Settings(dense_weight_foreign=-0.1)
+    with pytest.raises(ConfigError, match="scope_bonus must be 0 or more"):
+        Settings(scope_bonus=-1)
+    with pytest.raises(ConfigError, match="unknown fusion 'max'.*weighted"):
+        Settings(fusion="max")
+    monkeypatch.setenv("RAG_RESTORE_ACCENTS", "false")
+    assert load_settings().restore_accents is False
+    monkeypatch.setenv("RAG_RESTORE_ACCENTS", "maybe")
+    with pytest.raises(ConfigError, match="bad value 'maybe' for restore_accents in environment"):
+        load_settings()
+    monkeypatch.delenv("RAG_RESTORE_ACCENTS")
+    (tmp_path / "rag.toml").write_text("[rag]\nrestore_accents = false\ndense_weight = 0.3\n", encoding="utf-8")
+    settings = load_settings()
+    assert settings.restore_accents is False and settings.dense_weight == 0.3

