@@ -36,12 +36,14 @@ from common import ROOT, WORK, log, machine, md_table, synth_archive, wait_for_q
 BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8")
 
 
-def sample_texts(n: int) -> list[str]:
+def sample_texts(n: int, index: str | None = None) -> list[str]:
+    from pathlib import Path
+
     from rag.index_dir import current_generation
     from rag.store import Store
 
-    for name in ("index-1000", "index-300", "index-20"):
-        gen = current_generation(WORK / name) if (WORK / name).exists() else None
+    for path in ([Path(index)] if index else [WORK / name for name in ("index-1000", "index-300", "index-20")]):
+        gen = current_generation(path) if path.exists() else None
         if gen:
             store = Store(gen / "meta.sqlite", readonly=True)
             rows = list(store.canonical_chunks())
@@ -49,7 +51,7 @@ def sample_texts(n: int) -> list[str]:
             rng = np.random.default_rng(0)
             pick = rng.choice(len(rows), min(n, len(rows)), replace=False)
             return [rows[i].context[:300] + "\n" + rows[i].text for i in sorted(pick)]
-    raise SystemExit("run bench/ingest.py first (it builds the index the passages come from)")
+    raise SystemExit("run bench/ingest.py first (it builds the index the passages come from), or pass --index DIR")
 
 
 def cold_load(backend: str, repeat: int = 3) -> float:
@@ -91,6 +93,10 @@ def quality(embedder, name: str, corpus: list, gold_path, modes=("hybrid", "dens
     for mode in modes:
         s = summarize(run_gold(searcher, questions, mode=mode))
         out[mode] = {"R@5": round(100 * s.recall[5], 1), "MRR@10": round(s.mrr, 3)}
+    if name == "dev":  # the same reports asked in English and without diacritics
+        for extra in ("dev-en", "dev-unaccented"):
+            s = summarize(run_gold(searcher, read_gold(ROOT / "eval" / f"{extra}.jsonl"), mode="hybrid"))
+            out[extra] = {"R@5": round(100 * s.recall[5], 1), "MRR@10": round(s.mrr, 3)}
     searcher.close()
     return out
 
@@ -98,6 +104,7 @@ def quality(embedder, name: str, corpus: list, gold_path, modes=("hybrid", "dens
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--passages", type=int, default=1000)
+    ap.add_argument("--index", help="take the passages from this index (default: the bench/ingest.py ones)")
     ap.add_argument("--synth", type=int, default=300, help="reports of the generated archive for quality (0: skip)")
     ap.add_argument("--backends", nargs="+", default=list(BACKENDS))
     ap.add_argument("--rounds", type=int, default=3, help="speed rounds, backends interleaved; best kept")
@@ -114,7 +121,7 @@ def main() -> None:
             info["versions"][name] = __import__(name).__version__
         except Exception:  # noqa: BLE001 - optional
             pass
-    texts = sample_texts(args.passages)
+    texts = sample_texts(args.passages, args.index)
     log(f"{len(texts)} passages")
     results: dict[str, dict] = {}
     embedders = {}
@@ -171,25 +178,26 @@ def main() -> None:
                {"machine": info, "passages": len(texts), "max_load": args.max_load, "results": results})
 
     base = results.get("torch", {}).get("chunks_per_s")
-    print(f"## Embedding backends (bundled all-MiniLM-L6-v2, {len(texts)} stored chunks, batch 32, length-sorted), "
+    print(f"## Embedding backends ({ModelSpec.from_name(None).name}, {len(texts)} stored chunks, batch 32, length-sorted), "
           f"{info['date']}, {info['cores']} cores, load at start {info['load_at_start']}, 1-minute load during timing "
           f"{min(timing_loads, default=float('nan')):.2f}-{max(timing_loads, default=float('nan')):.2f}\n")
     rows = []
     for b, r in results.items():
         if "error" in r:
-            rows.append([b, r["error"]] + [None] * 11)
+            rows.append([b, r["error"]] + [None] * 13)
             continue
         if "dev" not in r:
             rows.append([b, r["chunks_per_s"], round(r["chunks_per_s"] / base, 2) if base else None, r["query_ms"],
-                         r["cold_process_s"], r.get("cosine_to_torch_mean")] + [None] * 7)
+                         r["cold_process_s"], r.get("cosine_to_torch_mean")] + [None] * 9)
             continue
         syn = r.get(f"synth{args.synth}", {})
         rows.append([b, r["chunks_per_s"], round(r["chunks_per_s"] / base, 2) if base else None, r["query_ms"],
                      r["cold_process_s"], r.get("cosine_to_torch_mean"), r["dev"]["hybrid"]["R@5"], r["dev"]["hybrid"]["MRR@10"],
                      r["dev"]["dense"]["R@5"], r["dev"]["dense"]["MRR@10"],
+                     r["dev"]["dev-en"]["R@5"], r["dev"]["dev-unaccented"]["MRR@10"],
                      syn.get("hybrid", {}).get("R@5"), syn.get("hybrid", {}).get("MRR@10"), syn.get("dense", {}).get("MRR@10")])
     print(md_table(["backend", "chunks/s", "x torch", "query ms", "fresh process: load + 1 query s", "cos to torch", "dev hybrid R@5", "dev hybrid MRR",
-                    "dev dense R@5", "dev dense MRR", f"synth{args.synth} hybrid R@5", f"synth{args.synth} hybrid MRR",
+                    "dev dense R@5", "dev dense MRR", "English R@5", "unaccented MRR", f"synth{args.synth} hybrid R@5", f"synth{args.synth} hybrid MRR",
                     f"synth{args.synth} dense MRR"], rows))
 
 

@@ -1,9 +1,10 @@
 """Hybrid retrieval: BM25 and FAISS rankings fused, with metadata filters.
 
-Fusion is reciprocal-rank fusion by default (``fusion="rrf"``) or a weighted sum of
-min-max normalised scores (``fusion="weighted"``); ``dense_weight`` sets the share of
-the dense ranking. The defaults were chosen by measurement (docs/evaluation.md):
-the bundled English model must not drag Vietnamese ranking down.
+Fusion is reciprocal-rank fusion (``fusion="rrf"``) or a weighted sum of
+min-max normalised scores (``fusion="weighted"``, the default); ``dense_weight`` sets the share
+of the dense ranking for a Vietnamese question, ``dense_weight_foreign`` for any other (the model
+understands English; BM25 over Vietnamese tokens does not). The defaults were chosen by
+measurement on three sets (rag/config.py, docs/evaluation.md).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .answer import informative_terms
 from .config import Settings
 from .embedding import Embedder
-from .language import is_vietnamese
 from .index_dir import OpenIndex, load_chunk_docs
-from .answer import informative_terms
+from .language import is_vietnamese
 from .query import QueryScope, asks_quantity, query_scope
 from .vntext import fold, fold_word, match_key, quantity_phrases
 
