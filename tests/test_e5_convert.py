@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -336,3 +337,19 @@ def test_every_backend_runs_it(use_e5_cache, e5_onnx_cache, e5_torch, monkeypatc
     assert min(cosines) >= floor, cosines
     assert (other.dimension, other.max_tokens, other.folds_accents) == (384, 512, False)
     assert other.count_tokens("Huyện Quan Hóa") == e5_torch.count_tokens("Huyện Quan Hóa")
+
+
+def test_the_default_model_loads_with_no_network(e5_cache):
+    """A fresh process with the hub switched off and its address pointing nowhere: the default
+    model is multilingual-e5-small, loaded from the converted folder, and embeds."""
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "HF_"))}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_ENDPOINT="http://127.0.0.1:9",
+               RAG_MODEL_CACHE=str(e5_cache), NO_PROXY="*")
+    code = ("from rag.embedding import Embedder, ModelSpec; e = Embedder(ModelSpec.from_name(None)); "
+            "v = e.embed_query('Huyện nào có sản phẩm OCOP 4 sao?'); print(e.spec.name, v.shape[-1], e.spec.query_prompt)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300,
+                         cwd=str(Path(__file__).resolve().parent.parent))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-3:] == ["multilingual-e5-small", "384", "query:"]
