@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 OUT = ROOT / "bench" / "out"
 WORK = Path(os.environ.get("RAG_BENCH_WORK", "/tmp/rag-bench"))
-DATE = "2026-11-22"
+DATE = time.strftime("%Y-%m-%d")  # the day the run was made
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
