@@ -23,6 +23,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .accents import AccentModel
 from .budget import FileBudget
 from .chunking import Chunk, Chunker, ChunkerSettings
 from .config import Settings
@@ -33,7 +34,6 @@ from .errors import DiskFullError, IndexMismatchError, UnreadableFileError
 from .index_dir import (ACCENTS_DIR, PIPELINE_VERSION, Manifest, current_generation, load_arrays, new_generation, publish,
                         save_arrays, verify_generation)
 from .integrity import checksums
-from .accents import AccentModel
 from .lexical import LexicalIndex
 from .loading import SUPPORTED_SUFFIXES, LoadedDocument, load_document
 from .metadata import DocumentMetadata, extract_metadata
@@ -512,29 +512,25 @@ def plan_rows(store: Store, previous: Path | None) -> RowPlan:
 def _accents_job(plan: RowPlan, added: dict[int, StoredChunk], target: Path) -> Callable[[], None]:
     """A callable that counts how the archive writes its words (``rag.accents``) and saves it: from the
     previous generation's counts when there is one (minus the passages that left, plus the new ones)."""
-    def texts(chunks) -> list[str]:
-        return [c.context + "\n" + c.text for c in chunks]
-
-    new = texts(added[cid] for cid in plan.added)
-    previous = AccentModel.load(plan.previous / ACCENTS_DIR) if plan.previous is not None else None
-    if previous is None:
-        if plan.previous is None:
-            return lambda: AccentModel.build(new).save(target)
-        every = Store(plan.previous / "meta.sqlite", readonly=True)  # a generation from before rag.accents
-        try:
-            kept = every.chunks_by_id([int(c) for c in plan.chunk_ids[:len(plan.keep_rows)]])
-        finally:
-            every.close()
-        old = texts(kept.values())
-        return lambda: AccentModel.build(old + new).save(target)
+    new = [c.context + "\n" + c.text for c in (added[cid] for cid in plan.added)]
+    if plan.previous is None:
+        return lambda: AccentModel.build(new).save(target)
+    previous = AccentModel.load(plan.previous / ACCENTS_DIR)
+    if previous is None:  # a generation written before rag.accents: count what stays
+        kept = _generation_texts(plan.previous, plan.chunk_ids[:len(plan.keep_rows)])
+        return lambda: AccentModel.build(kept + new).save(target)
     prev_ids, _ = load_arrays(plan.previous)
-    gone = np.delete(np.asarray(prev_ids, dtype=np.int64), plan.keep_rows)
-    prev_store = Store(plan.previous / "meta.sqlite", readonly=True)
-    try:
-        removed = texts(prev_store.chunks_by_id(gone.tolist()).values())
-    finally:
-        prev_store.close()
+    removed = _generation_texts(plan.previous, np.delete(np.asarray(prev_ids, dtype=np.int64), plan.keep_rows))
     return lambda: previous.updated(new, removed).save(target)
+
+
+def _generation_texts(generation: Path, chunk_ids: np.ndarray) -> list[str]:
+    """What was indexed of these chunks of ``generation`` (document context + text)."""
+    store = Store(generation / "meta.sqlite", readonly=True)
+    try:
+        return [c.context + "\n" + c.text for c in store.chunks_by_id([int(c) for c in chunk_ids]).values()]
+    finally:
+        store.close()
 
 
 def _previous_vectors(previous: Path, prev_ids: np.ndarray, prev_vectors: np.ndarray,

@@ -96,6 +96,37 @@ def test_ingest_keeps_the_counts_of_what_is_indexed(tmp_path, embedder, settings
         fresh.close()
 
 
+def test_an_index_from_before_the_counts_gets_them_at_its_next_ingest(tmp_path, embedder, settings):
+    """A generation written before rag.accents (no accents/ folder, none in its manifest) opens
+    without restoring, and the next ingest counts what it keeps plus what it adds."""
+    import shutil
+
+    from rag import ingest
+    from rag.index_dir import Manifest, current_generation, open_index
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for p in REPORTS[:3]:
+        shutil.copy(p, corpus / p.name)
+    ingest([corpus], tmp_path / "i", settings=settings, embedder=embedder)
+    generation = current_generation(tmp_path / "i")
+    shutil.rmtree(generation / "accents")
+    manifest = Manifest.read(generation)
+    files = {k: v for k, v in manifest.files.items() if not k.startswith("accents/")}
+    Manifest(**{**manifest.__dict__, "files": files}).write(generation)
+    old = open_index(tmp_path / "i")
+    assert old.accents is None
+    old.close()
+    shutil.copy(REPORTS[3], corpus / REPORTS[3].name)
+    ingest([corpus], tmp_path / "i", settings=settings, embedder=embedder)
+    grown = open_index(tmp_path / "i")
+    try:
+        assert _as_dict(grown.accents) == _as_dict(AccentModel.build(
+            [f"{c.context}\n{c.text}" for c in grown.store.canonical_chunks()]))
+    finally:
+        grown.close()
+
+
 def test_the_dense_half_embeds_the_restored_question(txt_searcher):
     retriever = txt_searcher.retriever
     assert retriever.dense_query("so luong nhan hieu tap the") == "số lượng nhãn hiệu tập thể"
