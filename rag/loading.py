@@ -28,7 +28,7 @@ from typing import Callable
 
 from .budget import DEFAULT_BUDGET, Deadline, FileBudget
 from .errors import UnreadableFileError
-from .pdf_limits import pdf_limits
+from .pdf_limits import MAX_STREAM_BYTES, pdf_limits
 from .ocr import INSTALL_COMMAND, OcrConfidence, OcrSettings, ocr_pdf, ocr_unavailable
 from .ocr import low_confidence as _low_confidence
 from .vntext import nfc
@@ -549,7 +549,7 @@ def _load_pdf(path: Path, ocr: OcrSettings | None = None,
         chars += len(raw)
         budget.check(path, "max_text_chars", chars, f"characters in the first {number} of {n_pages} pages")
         page_lines.append([line.strip() for line in nfc(raw).split("\n")])
-        if _word_chars(raw) < MIN_TEXT_LAYER_CHARS and _has_images(page):
+        if _word_chars(raw) < MIN_TEXT_LAYER_CHARS and _has_images(path, page, number):
             scanned.append(number)
     if not scanned:
         return _join_pdf_pages(path, page_lines)
@@ -567,9 +567,17 @@ def _word_chars(text: str) -> int:
     return len(re.sub(r"\W", "", text))
 
 
-def _has_images(page) -> bool:
+def _has_images(path: Path, page, number: int) -> bool:
+    """Whether the page holds images (then it is OCRed). A page whose streams inflate beyond the
+    limit of ``pdf_limits`` is refused: rendering it for OCR would inflate all of it (pdfium has
+    no cap; a 200 MB deflate bomb took 435 MB)."""
+    from pypdf.errors import LimitReachedError
+
     try:
         return len(page.images) > 0
+    except LimitReachedError as exc:
+        raise UnreadableFileError(path, f"page {number} inflates beyond {MAX_STREAM_BYTES // 1_000_000} MB "
+                                        "(a compressed stream far larger than any report's)") from exc
     except Exception:  # noqa: BLE001 - unparsable resources: let OCR look at the page
         return True
 
