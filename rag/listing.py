@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .metadata import capitalised_prefix
-from .vntext import canonical_tones, fold, fold_word, is_number, match_key, read_number_words, split_sentences
+from .vntext import (PLACE_NAME, canonical_tones, fold, fold_word, is_number, match_key, read_number_words,
+                     split_sentences)
 
 LIST_CUES = ("nhung huyen nao", "huyen nao", "cac huyen nao", "dia phuong nao", "nhung dia phuong",
              "which districts", "which district", "what districts", "which localities", "liet ke",
@@ -34,7 +35,7 @@ _ENGLISH = (("4-star", "4 sao"), ("3-star", "3 sao"), ("5-star", "5 sao"), ("fou
             ("product", "sản phẩm"), ("science and technology enterprises", "doanh nghiệp khoa học và công nghệ"),
             ("science and technology enterprise", "doanh nghiệp khoa học và công nghệ"))
 _CLAUSE_SPLIT = re.compile(r"[;,]|\s(?:và|trong đó|gồm|including|and)\s", re.IGNORECASE)
-_UNIT_MENTION = re.compile(r"\b(?:huyện|Huyện|HUYỆN|thị xã|Thị xã)\s+((?:[^\W\d_]+)(?:[ ][^\W\d_]+){0,2})")
+_UNIT_MENTION = re.compile(r"\b(?:huyện|Huyện|HUYỆN|thị xã|Thị xã)\s+" + PLACE_NAME)
 _YEAR = re.compile(r"\b(19[5-9][0-9]|20[0-9][0-9])\b")
 
 

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .gazetteer import PROVINCES, province_named
-from .vntext import canonical_tones, match_key
+from .vntext import PLACE_NAME, canonical_tones, match_key
 
 DOC_TYPES = {
     "BÁO CÁO": "Báo cáo", "KẾ HOẠCH": "Kế hoạch", "QUYẾT ĐỊNH": "Quyết định", "TỜ TRÌNH": "Tờ trình",
@@ -43,7 +43,7 @@ _AGENCIES = {
     "SỞ NÔNG NGHIỆP VÀ PHÁT TRIỂN NÔNG THÔN": "Sở Nông nghiệp và Phát triển nông thôn",
 }
 # "huyện Bình Liêu", "Huyện Ba Chẽ": a unit word followed by capitalised syllables
-_NAME_WORDS = r"((?:[^\W\d_]+)(?:[ ][^\W\d_]+){0,2})"
+_NAME_WORDS = PLACE_NAME
 _DISTRICT = re.compile(r"\b(?:huyện|Huyện|HUYỆN|thị xã|Thị xã)\s+" + _NAME_WORDS)
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .vntext import fold, has_diacritics
+from .vntext import PLACE_NAME, fold, has_diacritics
 
 _QUANTITY_CUES = ("bao nhieu", "so luong", "how many", "number of", "tong so", "may san pham")
-_UNIT_WORD = re.compile(r"\b(huyen|tinh|thi xa|district|province)\s+([a-z]+(?:\s+[a-z]+)?)")
+_UNIT_WORD = re.compile(r"\b(huyen|tinh|thi xa|district|province)\s+([a-z]+(?:'[a-z]+)?(?:\s+[a-z]+(?:'[a-z]+)?)?)")
 _STOP_AFTER_UNIT = {"co", "nao", "cua", "o", "tai", "nhung", "cac", "da", "duoc", "la", "va", "trong", "nam", "bo", "dat", "thuc", "has", "have", "had",
                     "in", "of", "did", "do", "does", "the"}
-_UNIT_WORD_ACCENTED = re.compile(r"\b(?:huyện|Huyện|tỉnh|Tỉnh|thị xã|Thị xã)\s+((?:[^\W\d_]+\s*){1,3})")
+_UNIT_WORD_ACCENTED = re.compile(r"\b(?:huyện|Huyện|tỉnh|Tỉnh|thị xã|Thị xã)\s+" + PLACE_NAME)
 _YEAR = re.compile(r"\b(19[5-9][0-9]|20[0-9][0-9])\b")
 
 
@@ -39,7 +39,7 @@ def asks_quantity(question: str) -> bool:
 
 def query_scope(question: str, known_places: set[str]) -> QueryScope:
     """Places named in ``question``: archive places found in it, and any ``huyện X Y``/``tỉnh X`` phrase."""
-    folded = " " + " ".join(re.sub(r"[^\w\s]", " ", fold(question)).split()) + " "
+    folded = " " + " ".join(re.sub(r"[^\w\s']", " ", fold(question)).split()) + " "
     places: list[str] = [p for p in sorted(known_places, key=len, reverse=True) if f" {p} " in folded]
     for name in _unit_phrases(question):
         if name and not any(name in p or p in name for p in places) and name not in _STOP_AFTER_UNIT:
@@ -63,7 +63,7 @@ def _unit_phrases(question: str) -> list[str]:
             if words:
                 out.append(fold(" ".join(words)))
         return out
-    folded = " ".join(re.sub(r"[^\w\s]", " ", fold(question)).split())
+    folded = " ".join(re.sub(r"[^\w\s']", " ", fold(question)).split())
     out = []
     for m in _UNIT_WORD.finditer(folded):
         words = m.group(2).split()

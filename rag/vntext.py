@@ -82,6 +82,15 @@ def _strip_marks(text: str) -> str:
 # every precomposed Latin letter (Vietnamese included) -> its letters without marks
 _FOLD_TABLE = {cp: _strip_marks(chr(cp)) for cp in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00))
                if _strip_marks(chr(cp)) != chr(cp).lower()}
+# apostrophes inside names ("Cư M’gar", "Ea H'leo") are typed every way: compare them as one
+_APOSTROPHES = {ord(c): "'" for c in "’‘ʼ`´"}
+_FOLD_TABLE.update(_APOSTROPHES)
+
+# One rule for a place name after its unit word ("huyện Cư M'gar", "thị xã Buôn Hồ", "huyện Krông
+# A Na"): up to three words, a word being letters with inner apostrophes or hyphens. Used by the
+# metadata reader, the list reader and the question parser alike.
+NAME_WORD = r"[^\W\d_]+(?:['’‘ʼ-][^\W\d_]+)*"
+PLACE_NAME = rf"({NAME_WORD}(?:[ ]{NAME_WORD}){{0,2}})"
 
 
 def fold(text: str) -> str:
@@ -104,7 +113,7 @@ def has_diacritics(text: str) -> bool:
 
 def match_key(text: str) -> str:
     """Comparison key: NFC, canonical tones, lower-case, single spaces."""
-    return collapse_whitespace(canonical_tones(text)).lower()
+    return collapse_whitespace(canonical_tones(text)).lower().translate(_APOSTROPHES)
 
 
 def syllables(text: str) -> list[str]:
