@@ -29,6 +29,9 @@ FORMS_FILE = "forms.json"
 COUNTS_FILE = "form_counts.npy"
 PAIRS_FILE = "pairs.npy"
 PAIR_COUNTS_FILE = "pair_counts.npy"
+CAPITALS_FILE = "capital_counts.npy"
+# a form the archive writes in capitals at least this often is put back in capitals ("ocop" -> "OCOP")
+CAPITALS_SHARE = 0.9
 _TOKEN = re.compile(r"[^\W\d_]+|\S", re.UNICODE)
 # interpolation of the bigram and the unigram estimate: 0.8 and 0.9 give the same restorations on
 # the dev and generated questions; 0.5 lets a frequent form override the neighbour's evidence
@@ -46,11 +49,12 @@ QUESTION_PHRASES = (
 QUESTION_WEIGHT = 20
 
 
-def _syllables(text: str) -> list[str | None]:
-    """Lower-case syllables of ``text`` in order; None where punctuation or a number breaks a run."""
-    out: list[str | None] = []
-    for token in _TOKEN.findall(canonical_tones(nfc(text)).lower()):
-        out.append(token if token[0].isalpha() else None)
+def _syllables(text: str) -> list[tuple[str, bool] | None]:
+    """(lower-case syllable, written in capitals) of ``text`` in order; None where punctuation or a
+    number breaks a run. One-letter words do not count as capitals."""
+    out: list[tuple[str, bool] | None] = []
+    for token in _TOKEN.findall(canonical_tones(nfc(text))):
+        out.append((token.lower(), len(token) > 1 and token.isupper()) if token[0].isalpha() else None)
     return out
 
 
@@ -60,6 +64,7 @@ class Counts:
 
     forms: list[str]
     form_counts: np.ndarray   # int64 per form
+    capital_counts: np.ndarray  # int64 per form: how often it is written in capitals
     pairs: np.ndarray         # int64 keys (first id << 32 | second id), ascending, unique
     pair_counts: np.ndarray   # int64 per key
 
@@ -78,7 +83,7 @@ class AccentModel:
     # ---- building ---------------------------------------------------------------------------
     @classmethod
     def build(cls, texts: list[str]) -> "AccentModel":
-        empty = Counts([], np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+        empty = Counts([], np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
         asking = [". ".join(QUESTION_PHRASES)] * QUESTION_WEIGHT
         return cls(_add(empty, asking + list(texts), +1))
 
@@ -90,8 +95,8 @@ class AccentModel:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / FORMS_FILE).write_text(json.dumps(self.counts.forms, ensure_ascii=False), encoding="utf-8")
-        for name, array in ((COUNTS_FILE, self.counts.form_counts), (PAIRS_FILE, self.counts.pairs),
-                            (PAIR_COUNTS_FILE, self.counts.pair_counts)):
+        for name, array in ((COUNTS_FILE, self.counts.form_counts), (CAPITALS_FILE, self.counts.capital_counts),
+                            (PAIRS_FILE, self.counts.pairs), (PAIR_COUNTS_FILE, self.counts.pair_counts)):
             np.save(directory / name, array, allow_pickle=False)
 
     @classmethod
@@ -100,8 +105,8 @@ class AccentModel:
         if not (directory / FORMS_FILE).is_file():
             return None
         forms = json.loads((directory / FORMS_FILE).read_text(encoding="utf-8"))
-        return cls(Counts(forms, npyio.load(directory / COUNTS_FILE), npyio.load(directory / PAIRS_FILE),
-                          npyio.load(directory / PAIR_COUNTS_FILE)))
+        return cls(Counts(forms, npyio.load(directory / COUNTS_FILE), npyio.load(directory / CAPITALS_FILE),
+                          npyio.load(directory / PAIRS_FILE), npyio.load(directory / PAIR_COUNTS_FILE)))
 
     # ---- restoring --------------------------------------------------------------------------
     def restore(self, question: str) -> str:
@@ -134,7 +139,7 @@ class AccentModel:
             best.append(column)
         form = max(best[-1], key=lambda f: best[-1][f][0])
         for position in range(len(run) - 1, -1, -1):
-            out[run[position]] = _same_case(tokens[run[position]], self.counts.forms[form])
+            out[run[position]] = self._cased(tokens[run[position]], form)
             form = best[position][form][1]
 
     def _transition(self, prev: int, form: int, unigram: float) -> float:
@@ -143,11 +148,13 @@ class AccentModel:
         pair = int(self.counts.pair_counts[at]) if at < len(self.counts.pairs) and self.counts.pairs[at] == key else 0
         return BIGRAM_SHARE * pair / max(int(self.counts.form_counts[prev]), 1) + (1 - BIGRAM_SHARE) * unigram
 
-
-def _same_case(typed: str, form: str) -> str:
-    if typed.isupper() and len(typed) > 1:
-        return form.upper()
-    return form[:1].upper() + form[1:] if typed[:1].isupper() else form
+    def _cased(self, typed: str, form: int) -> str:
+        """The restored form in the typed case, or in capitals when the archive writes it so."""
+        text = self.counts.forms[form]
+        capitals = int(self.counts.capital_counts[form]) >= CAPITALS_SHARE * max(int(self.counts.form_counts[form]), 1)
+        if (typed.isupper() and len(typed) > 1) or (capitals and typed.islower()):
+            return text.upper()
+        return text[:1].upper() + text[1:] if typed[:1].isupper() else text
 
 
 def _add(counts: Counts, texts: list[str], sign: int) -> Counts:
@@ -157,19 +164,23 @@ def _add(counts: Counts, texts: list[str], sign: int) -> Counts:
     ids = {form: i for i, form in enumerate(counts.forms)}
     forms = list(counts.forms)
     seq: list[int] = []
+    upper: list[int] = []
     firsts: list[int] = []
     seconds: list[int] = []
     for text in texts:
         prev = -1
-        for syl in _syllables(text):
-            if syl is None:
+        for found in _syllables(text):
+            if found is None:
                 prev = -1
                 continue
+            syl, in_capitals = found
             i = ids.get(syl)
             if i is None:
                 i = ids[syl] = len(forms)
                 forms.append(syl)
             seq.append(i)
+            if in_capitals:
+                upper.append(i)
             if prev >= 0:
                 firsts.append(prev)
                 seconds.append(i)
@@ -177,10 +188,13 @@ def _add(counts: Counts, texts: list[str], sign: int) -> Counts:
     form_counts = np.zeros(len(forms), np.int64)
     form_counts[:len(counts.form_counts)] = counts.form_counts
     form_counts += sign * np.bincount(np.asarray(seq, np.int64), minlength=len(forms))
+    capital_counts = np.zeros(len(forms), np.int64)
+    capital_counts[:len(counts.capital_counts)] = counts.capital_counts
+    capital_counts += sign * np.bincount(np.asarray(upper, np.int64), minlength=len(forms))
     keys = (np.asarray(firsts, np.int64) << 32) | np.asarray(seconds, np.int64)
     all_keys = np.concatenate([counts.pairs, keys])
     all_counts = np.concatenate([counts.pair_counts, np.full(len(keys), sign, np.int64)])
     pairs, inverse = np.unique(all_keys, return_inverse=True)
     pair_counts = np.bincount(inverse, weights=all_counts, minlength=len(pairs)).astype(np.int64)
     keep = pair_counts > 0
-    return Counts(forms, np.maximum(form_counts, 0), pairs[keep], pair_counts[keep])
+    return Counts(forms, np.maximum(form_counts, 0), np.maximum(capital_counts, 0), pairs[keep], pair_counts[keep])

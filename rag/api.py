@@ -128,7 +128,7 @@ class Searcher:
             scored = [(h.chunk_id, h.score) for h in self.retriever.search(question, k=5, filters=filters)]
         passages, _ = self._passages(scored, question, terms, weights)
         answer_rows = [AnswerRow(r.unit, r.province, r.value, r.year, order[r.chunk_id], r.source) for r in rows]
-        what = _condition_text(question)
+        what = _condition_text(self.retriever.dense_query(question))  # typed without diacritics: restored
         return Answer(question, compose_list_answer(answer_rows, what, query.count_units), bool(rows), passages,
                       {k: v for k, v in asdict(filters).items() if v}, rows=answer_rows)
 

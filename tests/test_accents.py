@@ -41,6 +41,8 @@ def test_question_words_the_reports_never_use():
     model = AccentModel.build(_texts())
     assert model.restore("ba che co bao nhieu san pham") == "ba chẽ có bao nhiêu sản phẩm"
     assert model.restore("Quan Hoa co nhung san pham OCOP nao?") == "Quan Hoá có những sản phẩm OCOP nào?"
+    # what the reports write in capitals comes back in capitals
+    assert model.restore("quan hoa co bao nhieu san pham ocop") == "quan hoá có bao nhiêu sản phẩm OCOP"
 
 
 def test_a_question_with_diacritics_and_unknown_words_stay_as_typed():
@@ -51,7 +53,7 @@ def test_a_question_with_diacritics_and_unknown_words_stay_as_typed():
 
 def _as_dict(model: AccentModel) -> tuple[dict, dict]:
     c = model.counts
-    forms = {f: int(n) for f, n in zip(c.forms, c.form_counts) if n}
+    forms = {f: (int(n), int(u)) for f, n, u in zip(c.forms, c.form_counts, c.capital_counts) if n}
     pairs = {(c.forms[int(k) >> 32], c.forms[int(k) & 0xFFFFFFFF]): int(n) for k, n in zip(c.pairs, c.pair_counts)}
     return forms, pairs
 
@@ -130,5 +132,8 @@ def test_an_index_from_before_the_counts_gets_them_at_its_next_ingest(tmp_path, 
 def test_the_dense_half_embeds_the_restored_question(txt_searcher):
     retriever = txt_searcher.retriever
     assert retriever.dense_query("so luong nhan hieu tap the") == "số lượng nhãn hiệu tập thể"
+    # the list answer's heading states the condition restored, not as typed
+    answer = txt_searcher.ask("nhung huyen nao co san pham ocop 4 sao")
+    assert answer.answer.startswith("2 huyện có sản phẩm OCOP 4 sao"), answer.answer[:80]
     english = "How many collective trademarks does Quang Tri have?"
     assert retriever.dense_query(english) == english
