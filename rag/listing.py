@@ -30,7 +30,11 @@ NEGATIONS = ("khong co", "chua co", "khong", "chua", "no ", "none", "not ")
 TARGETS = ("phan dau", "du kien", "ke hoach", "muc tieu", "nang hang", "de xuat", "se ", "dang ky", "tiep tuc ho tro",
            "huong toi", "chi tieu", "plan", "target")
 _ABBREVIATIONS = (("KH&CN", "khoa học và công nghệ"), ("KHCN", "khoa học công nghệ"), ("DN ", "doanh nghiệp "))
-_ENGLISH = (("4-star", "4 sao"), ("3-star", "3 sao"), ("5-star", "5 sao"), ("four-star", "4 sao"),
+# English superlatives wrap the thing as Vietnamese does ("the most X" -> "nhiều X nhất")
+_ENGLISH_SUPERLATIVES = ((re.compile(r"\bthe most (.+?)\s*([?.!]*)$", re.IGNORECASE), r"nhiều \1 nhất\2"),
+                         (re.compile(r"\bthe (?:fewest|least) (.+?)\s*([?.!]*)$", re.IGNORECASE), r"ít \1 nhất\2"))
+_ENGLISH = (("at least", "ít nhất"), ("more than", "hơn"), ("over", "hơn"), ("fewer than", "dưới"),
+            ("less than", "dưới"), ("4-star", "4 sao"), ("3-star", "3 sao"), ("5-star", "5 sao"), ("four-star", "4 sao"),
             ("three-star", "3 sao"), ("five-star", "5 sao"), ("star", "sao"), ("products", "sản phẩm"),
             ("product", "sản phẩm"), ("science and technology enterprises", "doanh nghiệp khoa học và công nghệ"),
             ("science and technology enterprise", "doanh nghiệp khoa học và công nghệ"))
@@ -48,6 +52,51 @@ _TOPIC_STOP = {"va", "cac", "nhung", "duoc", "cua", "the", "and", "of", "tren", 
                "co", "la", "da", "hien", "a", "an", "any", "with"}
 
 
+# comparisons a list question may put on the count (folded; N is the number): the phrase is taken out
+# of the condition before the counted thing is read ("từ 5 sản phẩm OCOP 3 sao trở lên")
+_AT_LEAST = re.compile(r"\b(?:tu ([0-9]+) (.+?) tro len|it nhat ([0-9]+)|toi thieu ([0-9]+))\b")
+_MORE = re.compile(r"\b(?:nhieu hon|hon|tren|vuot) ([0-9]+)\b")
+_FEWER = re.compile(r"\b(?:it hon|duoi|khong qua|chua toi) ([0-9]+)\b")
+_MOST = re.compile(r"^(?:nhieu )?(.+?) nhieu nhat$|^nhieu (.+?) nhat$")
+_FEWEST = re.compile(r"^(?:it )?(.+?) it nhat$|^it (.+?) nhat$")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a unit's count must satisfy: ``op`` one of ">=", ">", "<", "max", "min"."""
+
+    op: str
+    value: int | None = None
+
+    def keep(self, rows: list["ListRow"]) -> list["ListRow"]:
+        if self.op == "max" or self.op == "min":
+            if not rows:
+                return rows
+            best = (max if self.op == "max" else min)(r.value for r in rows)
+            return [r for r in rows if r.value == best]
+        test = {">=": lambda v: v >= self.value, ">": lambda v: v > self.value, "<": lambda v: v < self.value}[self.op]
+        return [r for r in rows if test(r.value)]
+
+
+def split_comparison(tail: str) -> tuple[str, Comparison | None]:
+    """The condition without its comparison, and the comparison (folded text in, e.g.
+    ``tu 5 san pham ocop 3 sao tro len`` -> ``san pham ocop 3 sao``, ``>= 5``)."""
+    m = _AT_LEAST.search(tail)
+    if m:
+        value = int(m.group(1) or m.group(3) or m.group(4))
+        rest = m.group(2) if m.group(1) else ""
+        return " ".join((tail[:m.start()] + " " + rest + " " + tail[m.end():]).split()), Comparison(">=", value)
+    for pattern, op in ((_MORE, ">"), (_FEWER, "<")):
+        m = pattern.search(tail)
+        if m:
+            return " ".join((tail[:m.start()] + " " + tail[m.end():]).split()), Comparison(op, int(m.group(1)))
+    for pattern, op in ((_MOST, "max"), (_FEWEST, "min")):
+        m = pattern.match(tail)
+        if m:
+            return (m.group(1) or m.group(2)).strip(), Comparison(op)
+    return tail, None
+
+
 @dataclass(frozen=True)
 class ListQuery:
     """A recognised list question: which units have ``count > 0`` of ``thing`` (with ``qualifier``)."""
@@ -59,6 +108,7 @@ class ListQuery:
     year: int | None
     province: str | None               # folded province name, if the question names one
     count_units: bool                  # "bao nhiêu huyện": the answer is also a number
+    comparison: Comparison | None = None  # "từ 5 … trở lên", "hơn 10", "nhiều nhất": a condition on the count
 
 
 @dataclass(frozen=True)
@@ -76,6 +126,8 @@ class ListRow:
 
 def _english_to_vietnamese(question: str) -> str:
     q = question
+    for pattern, vi in _ENGLISH_SUPERLATIVES:
+        q = pattern.sub(vi, q)
     for en, vi in _ENGLISH:
         q = re.sub(rf"\b{re.escape(en)}\b", vi, q, flags=re.IGNORECASE)
     return q
@@ -118,6 +170,7 @@ def parse_list_question(question: str, known_provinces: set[str] | None = None) 
     tail = re.sub(r"\b(?:nam|in|trong nam)\s+(19|20)[0-9][0-9]\b.*$", "", tail)
     tail = re.sub(r"\b(?:cua|o|tai|thuoc|of|in)\s+tinh\b.*$|\btinh\s+\w+(\s+\w+)?", "", tail)
     tail = re.sub(r"\b(nao|khong|ko|gi)\b.*$", "", tail).strip()
+    tail, comparison = split_comparison(tail)
     syls = _syllables_with_values(tail)
     qualifier = None
     thing = [s for s, _ in syls]
@@ -146,7 +199,8 @@ def parse_list_question(question: str, known_provinces: set[str] | None = None) 
     if not head:
         return None  # not a countable condition ("gặp khó khăn ..."): ordinary retrieval answers it
     topic = tuple(t for t in thing if t not in head and t not in _TOPIC_STOP)
-    return ListQuery(tuple(thing), head, topic, qualifier, years[0] if years else None, province, count_units)
+    return ListQuery(tuple(thing), head, topic, qualifier, years[0] if years else None, province, count_units,
+                     comparison)
 
 
 def _expand(text: str) -> str:
@@ -331,4 +385,5 @@ class ListAnswerer:
                               (s, e))
                 if key not in found or count > found[key].value:
                     found[key] = row
-        return sorted(found.values(), key=lambda r: (-(r.year or 0), fold(r.province), -r.value, fold(r.unit)))
+        rows = sorted(found.values(), key=lambda r: (-(r.year or 0), fold(r.province), -r.value, fold(r.unit)))
+        return query.comparison.keep(rows) if query.comparison is not None else rows

@@ -76,3 +76,30 @@ def test_list_answer_filters_and_nothing_found(txt_searcher):
     data = firms.to_json()
     assert data["rows"][0] | {} == {"unit": "Ba Chẽ", "province": "Quảng Ninh", "value": 1, "year": 2023, "passage": 1,
                                     "source": data["passages"][0]["source"]}
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Huyện nào có từ 5 sản phẩm OCOP 3 sao trở lên?", [("Ba Chẽ", 8), ("Bình Liêu", 11), ("Quan Hoá", 11)]),
+    ("huyen nao co tu 9 san pham ocop 3 sao tro len", [("Bình Liêu", 11), ("Quan Hoá", 11)]),
+    ("Những huyện nào có trên 10 sản phẩm OCOP 3 sao?", [("Bình Liêu", 11), ("Quan Hoá", 11)]),
+    ("Which districts have more than 10 three-star OCOP products?", [("Bình Liêu", 11), ("Quan Hoá", 11)]),
+    ("Huyện nào có ít nhất 2 sản phẩm OCOP 4 sao?", [("Ba Chẽ", 5)]),
+    ("Huyện nào có dưới 10 sản phẩm OCOP 3 sao?", [("Ba Chẽ", 8)]),
+    ("Huyện nào có ít sản phẩm OCOP 3 sao nhất?", [("Ba Chẽ", 8)]),
+    ("Huyện nào có nhiều sản phẩm OCOP 4 sao nhất?", [("Ba Chẽ", 5)]),
+    ("Which district has the most 4-star OCOP products?", [("Ba Chẽ", 5)]),
+])
+def test_thresholds_and_superlatives(question, expected, txt_searcher):
+    """A condition on the count ("từ N … trở lên", "trên/hơn/dưới N", "ít nhất N", "nhiều/ít … nhất")
+    is taken out of the counted thing and applied to each district's count."""
+    answer = txt_searcher.ask(question)
+    assert answer.found and _rows(answer) == expected, (question, _rows(answer), answer.answer[:120])
+
+
+def test_split_comparison_keeps_the_counted_thing():
+    from rag.listing import Comparison, split_comparison
+
+    assert split_comparison("tu 5 san pham ocop 3 sao tro len") == ("san pham ocop 3 sao", Comparison(">=", 5))
+    assert split_comparison("san pham ocop 3 sao nhieu nhat") == ("san pham ocop 3 sao", Comparison("max"))
+    assert split_comparison("it san pham ocop 3 sao nhat") == ("san pham ocop 3 sao", Comparison("min"))
+    assert split_comparison("san pham tren dia ban") == ("san pham tren dia ban", None)  # "trên" without a number
