@@ -95,6 +95,18 @@ def compose_list_answer(rows: list[AnswerRow], what: str, count_units: bool) -> 
     return "\n".join(lines)
 
 
+def compose_total_answer(rows: list[AnswerRow], what: str) -> str:
+    """``Tổng số sản phẩm OCOP 3 sao: 19, cộng từ 2 huyện: …`` — the sum, then every part with its citation."""
+    units = {fold(r.unit) for r in rows}
+    provinces = sorted({r.province for r in rows if r.province})
+    where = f" ({', '.join(provinces)})" if provinces else ""
+    lines = [f"Tổng số {what}{where}: {sum(r.value for r in rows)}, cộng từ {len(units)} huyện:"]
+    for r in rows:
+        lines.append(f"- {r.unit} ({', '.join(str(x) for x in (r.province, r.year) if x)}): {r.value} [{r.passage}]")
+    lines.append("(Chỉ cộng các huyện có báo cáo trong kho nêu số liệu này; mỗi huyện lấy năm gần nhất.)")
+    return "\n".join(lines)
+
+
 def informative_terms(question: str) -> list[str]:
     """Folded syllables of the question that carry meaning (stopwords dropped, order kept)."""
     return [t for t in dict.fromkeys(fold(s) for s in syllables(question)) if t not in STOPWORDS]

@@ -9,8 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
-from .answer import (Answer, AnswerRow, Passage, best_sentences, compose_answer, compose_list_answer, coverage,
-                     informative_terms)
+from .answer import (Answer, AnswerRow, Passage, best_sentences, compose_answer, compose_list_answer,
+                     compose_total_answer, coverage, informative_terms)
 from .citation import format_citation, format_date
 from .config import Settings, load_settings
 from .embedding import Embedder, ModelSpec
@@ -106,7 +106,10 @@ class Searcher:
         if list_questions:
             query = self.lister.parse(question)
             if query is not None:
-                return self._list_answer(question, query, filters)
+                answer = self._list_answer(question, query, filters)
+                if answer.found or not query.total:
+                    return answer
+                # a total no district's figure supports: the archive may state it whole (retrieval below)
         hits = self.retriever.search(question, k=top_k, filters=filters, mode=mode)
         terms = informative_terms(question)
         weights = {t: max(self.index.lexical.idf(t), 0.1) for t in terms}
@@ -118,6 +121,8 @@ class Searcher:
 
     def _list_answer(self, question: str, query, filters: Filters) -> Answer:
         rows = self.lister.rows(query, self.retriever.allowed_rows(filters))
+        if query.total:  # one figure per district, its newest (rows come newest first)
+            rows = list({fold(r.unit): r for r in reversed(rows)}.values())[::-1]
         order: dict[int, int] = {}
         for row in rows:
             order.setdefault(row.chunk_id, len(order) + 1)
@@ -128,9 +133,11 @@ class Searcher:
             scored = [(h.chunk_id, h.score) for h in self.retriever.search(question, k=5, filters=filters)]
         passages, _ = self._passages(scored, question, terms, weights)
         answer_rows = [AnswerRow(r.unit, r.province, r.value, r.year, order[r.chunk_id], r.source) for r in rows]
-        what = _condition_text(self.retriever.dense_query(question))  # typed without diacritics: restored
-        return Answer(question, compose_list_answer(answer_rows, what, query.count_units), bool(rows), passages,
-                      {k: v for k, v in asdict(filters).items() if v}, rows=answer_rows)
+        understood = self.retriever.dense_query(question)  # typed without diacritics: restored
+        text = (compose_total_answer(answer_rows, _total_text(understood)) if query.total and answer_rows
+                else compose_list_answer(answer_rows, _condition_text(understood), query.count_units))
+        return Answer(question, text, bool(rows), passages, {k: v for k, v in asdict(filters).items() if v},
+                      rows=answer_rows)
 
     def _passages(self, scored: list[tuple[int, float]], question: str, terms: list[str],
                   weights: dict[str, float]) -> tuple[list[Passage], float]:
@@ -188,6 +195,13 @@ def _quantities_covered(question: str, passages: list[Passage]) -> bool:
     """A question about "5 sao" is answered only by a passage that states "5 sao"."""
     wanted = quantity_phrases(question)
     return not wanted or any(wanted <= quantity_phrases(p.text) for p in passages)
+
+
+def _total_text(question: str) -> str:
+    """What a total question sums, as the user wrote it: "sản phẩm OCOP 3 sao"."""
+    m = re.search(r"(?:tổng số|bao nhiêu)\s+(.+?)(?:\s+(?:của|ở|tại|trên địa bàn)\s+tỉnh\b.*?)?(?:\s+là bao nhiêu)?[?.!]*$",
+                  question, re.IGNORECASE)
+    return m.group(1) if m else question.rstrip("?")
 
 
 def _condition_text(question: str) -> str:

@@ -25,6 +25,8 @@ from .vntext import (PLACE_NAME, canonical_tones, fold, fold_word, is_number, ma
 LIST_CUES = ("nhung huyen nao", "huyen nao", "cac huyen nao", "dia phuong nao", "nhung dia phuong",
              "which districts", "which district", "what districts", "which localities", "liet ke",
              "bao nhieu huyen", "nhung don vi nao", "don vi nao", "list the districts", "list districts")
+# a total over the districts of a province ("tổng số … của tỉnh P", "cả tỉnh có bao nhiêu …")
+TOTAL_CUES = ("tong so", "tong cong", "ca tinh co bao nhieu", "toan tinh co bao nhieu", "in total", "total number")
 # phrases that say the count is not (yet) achieved
 NEGATIONS = ("khong co", "chua co", "khong", "chua", "no ", "none", "not ")
 TARGETS = ("phan dau", "du kien", "ke hoach", "muc tieu", "nang hang", "de xuat", "se ", "dang ky", "tiep tuc ho tro",
@@ -109,6 +111,7 @@ class ListQuery:
     province: str | None               # folded province name, if the question names one
     count_units: bool                  # "bao nhiêu huyện": the answer is also a number
     comparison: Comparison | None = None  # "từ 5 … trở lên", "hơn 10", "nhiều nhất": a condition on the count
+    total: bool = False                # "tổng số … của tỉnh P": the answer is the sum over the rows
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,8 @@ def parse_list_question(question: str, known_provinces: set[str] | None = None) 
     """The list query in ``question``, or None when it is not a list question."""
     q = _english_to_vietnamese(question)
     folded = " " + " ".join(re.sub(r"[^\w\s]", " ", fold(q)).split()) + " "
-    if not any(f" {cue} " in folded for cue in LIST_CUES):
+    total = any(f" {cue} " in folded for cue in TOTAL_CUES) or re.search(r" (?:ca|toan) tinh .*bao nhieu ", folded) is not None
+    if not total and not any(f" {cue} " in folded for cue in LIST_CUES):
         return None
     # the condition: what follows "có"/"đạt"/"have"/"had" (else what follows the cue)
     m = re.search(r" (?:co|dat|have|had|has|with) (.+)$", folded)
@@ -170,6 +174,8 @@ def parse_list_question(question: str, known_provinces: set[str] | None = None) 
     tail = re.sub(r"\b(?:nam|in|trong nam)\s+(19|20)[0-9][0-9]\b.*$", "", tail)
     tail = re.sub(r"\b(?:cua|o|tai|thuoc|of|in)\s+tinh\b.*$|\btinh\s+\w+(\s+\w+)?", "", tail)
     tail = re.sub(r"\b(nao|khong|ko|gi)\b.*$", "", tail).strip()
+    tail = re.sub(r"^(?:tong so|tong cong|bao nhieu|the total number of|total number of)\s+|\s+(?:la bao nhieu|bao nhieu|in total)$",
+                  "", re.sub(r"\s+la bao nhieu.*$", "", tail)).strip()
     tail, comparison = split_comparison(tail)
     syls = _syllables_with_values(tail)
     qualifier = None
@@ -200,7 +206,7 @@ def parse_list_question(question: str, known_provinces: set[str] | None = None) 
         return None  # not a countable condition ("gặp khó khăn ..."): ordinary retrieval answers it
     topic = tuple(t for t in thing if t not in head and t not in _TOPIC_STOP)
     return ListQuery(tuple(thing), head, topic, qualifier, years[0] if years else None, province, count_units,
-                     comparison)
+                     comparison, total)
 
 
 def _expand(text: str) -> str:

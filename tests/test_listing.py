@@ -103,3 +103,21 @@ def test_split_comparison_keeps_the_counted_thing():
     assert split_comparison("san pham ocop 3 sao nhieu nhat") == ("san pham ocop 3 sao", Comparison("max"))
     assert split_comparison("it san pham ocop 3 sao nhat") == ("san pham ocop 3 sao", Comparison("min"))
     assert split_comparison("san pham tren dia ban") == ("san pham tren dia ban", None)  # "trên" without a number
+
+
+@pytest.mark.parametrize("question", ["Tổng số sản phẩm OCOP 3 sao của tỉnh Quảng Ninh là bao nhiêu?",
+                                      "Cả tỉnh Quảng Ninh có bao nhiêu sản phẩm OCOP 3 sao?",
+                                      "tong so san pham ocop 3 sao cua tinh quang ninh"])
+def test_a_total_sums_the_districts_and_cites_every_part(question, txt_searcher):
+    answer = txt_searcher.ask(question)
+    assert answer.found and _rows(answer) == [("Ba Chẽ", 8), ("Bình Liêu", 11)]
+    assert answer.answer.startswith("Tổng số sản phẩm OCOP 3 sao (Quảng Ninh): 19, cộng từ 2 huyện"), answer.answer
+    for row in answer.rows:
+        assert f"{row.value:02d} sản phẩm" in answer.passages[row.passage - 1].text
+
+
+def test_a_total_no_district_states_falls_back_to_the_passages(txt_searcher):
+    """Quảng Trị's reports state its trademarks for the province, not per district: retrieval answers."""
+    answer = txt_searcher.ask("Tổng số nhãn hiệu tập thể của tỉnh Quảng Trị là bao nhiêu?")
+    assert not answer.rows and answer.found
+    assert any("59 nhãn hiệu tập thể" in p.text for p in answer.passages)
