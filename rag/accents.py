@@ -101,8 +101,10 @@ class AccentModel:
 
     @classmethod
     def load(cls, directory: Path) -> "AccentModel | None":
-        """The model saved in ``directory``; None when the index predates it."""
-        if not (directory / FORMS_FILE).is_file():
+        """The model saved in ``directory``; None when the index predates it or holds an older layout
+        (an ingest then counts again from the passages)."""
+        if not all((directory / name).is_file() for name in (FORMS_FILE, COUNTS_FILE, CAPITALS_FILE, PAIRS_FILE,
+                                                            PAIR_COUNTS_FILE)):
             return None
         forms = json.loads((directory / FORMS_FILE).read_text(encoding="utf-8"))
         return cls(Counts(forms, npyio.load(directory / COUNTS_FILE), npyio.load(directory / CAPITALS_FILE),

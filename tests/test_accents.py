@@ -73,6 +73,8 @@ def test_saved_and_loaded(tmp_path):
     again = AccentModel.load(tmp_path / "accents")
     assert _as_dict(again) == _as_dict(model)
     assert AccentModel.load(tmp_path / "nothing") is None
+    (tmp_path / "accents" / "capital_counts.npy").unlink()  # an older layout: counted again, not a crash
+    assert AccentModel.load(tmp_path / "accents") is None
     assert np.all(np.diff(again.counts.pairs) > 0)
 
 
