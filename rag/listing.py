@@ -165,7 +165,9 @@ def parse_list_question(question: str, known_provinces: set[str] | None = None) 
     """The list query in ``question``, or None when it is not a list question."""
     q = _english_to_vietnamese(question)
     folded = " " + " ".join(re.sub(r"[^\w\s]", " ", fold(q)).split()) + " "
-    total = any(f" {cue} " in folded for cue in TOTAL_CUES) or re.search(r" (?:ca|toan) tinh .*bao nhieu ", folded) is not None
+    # a total is over a province's districts: "tổng cộng" about one district is a fact question
+    total = (any(f" {cue} " in folded for cue in TOTAL_CUES) and (" tinh " in folded or " province " in folded)
+             and " huyen " not in folded) or re.search(r" (?:ca|toan) tinh .*bao nhieu ", folded) is not None
     if not total and not any(f" {cue} " in folded for cue in LIST_CUES):
         return None
     # the condition: what follows "có"/"đạt"/"have"/"had" (else what follows the cue)

@@ -38,6 +38,9 @@ def test_question_shapes():
     firms = parse_list_question("huyện nào có doanh nghiệp khoa học và công nghệ")
     assert firms.head == ("doanh", "nghiep") and firms.qualifier is None
     assert parse_list_question("Bao nhiêu huyện có sản phẩm OCOP 3 sao?").count_units
+    # "tổng cộng" about one district is a fact question, not a total over a province
+    one = parse_list_question("Huyện Cẩm Khê có tổng cộng bao nhiêu sản phẩm OCOP năm 2025?")
+    assert one is None or not one.total
 
 
 def _rows(answer):
