@@ -154,12 +154,12 @@ class Chunker:
             # small neighbours are packed within one major part: clauses 1., 2., a) of a legal article or
             # a short report's sections share a passage (each was its own before: 6,442 passages for
             # 1,517 alqac2023 articles)
-            same_top = not pending or pending[0].major == section.major
+            same_major = not pending or pending[0].major == section.major
             if n > limit:
                 flush()
                 for start, end in self._split(doc.text, section.start, section.end):
                     pieces.append((section.path, start, end))
-            elif pending_tokens + n <= limit and same_top:
+            elif pending_tokens + n <= limit and same_major:
                 pending.append(section)
                 pending_tokens += n
             else:

@@ -157,10 +157,8 @@ class HybridRetriever:
     def _rerank(self, query: str, fused: dict[int, float]) -> None:
         """Adjust the top of the fused ranking with what the question says about itself:
         a named place or year prefers documents about it; "how many" prefers passages stating a count."""
-        scope = self.scope(query)
+        scope = self.scope(query) if self.settings.scope_bonus > 0 else QueryScope((), ())
         counting = asks_quantity(query) and self.settings.count_bonus > 0
-        if self.settings.scope_bonus == 0:
-            scope = QueryScope((), ())
         if scope.is_empty() and not counting:
             return
         top = sorted(fused, key=lambda row: -fused[row])[:RERANK_DEPTH]
