@@ -59,10 +59,12 @@ class AnswerRow:
 
     unit: str
     province: str
-    value: int
-    year: int | None
+    value: int | None  # None: the condition has no count ("đã ban hành kế hoạch …"); the passage states it
+    year: int | None   # the year the figure refers to
     passage: int  # 1-based rank of the supporting passage in ``Answer.passages``
     source: str
+    level: str = "huyện"  # the unit's level: "tỉnh", "huyện" or "xã"
+    note: str = ""        # e.g. "Hà Nam cũ, nay thuộc Ninh Bình" (rag.provinces)
 
 
 @dataclass(frozen=True)
