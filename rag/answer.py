@@ -84,16 +84,26 @@ class Answer:
         return data
 
 
-def compose_list_answer(rows: list[AnswerRow], what: str, count_units: bool) -> str:
-    """``2 huyện: Bình Liêu (Quảng Ninh, 2023): 1 [1]; Ba Chẽ (Quảng Ninh, 2023): 5 [2]``."""
+_LEVEL_NAMES = {"huyện": "huyện", "tỉnh": "tỉnh", "xã": "xã", "": "địa phương"}
+
+
+def compose_list_answer(rows: list[AnswerRow], what: str, count_units: bool, level: str = "huyện") -> str:
+    """``2 huyện có …: - Bình Liêu (Quảng Ninh, 2023): 1 [1]; …``. Rows without a count (a condition
+    that counts nothing) say which passage states it, and the heading says so."""
+    noun = _LEVEL_NAMES.get(level, level)
     if not rows:
-        return ("Không tìm thấy huyện nào trong kho báo cáo thỏa mãn điều kiện này. "
-                "(No report in the archive states this for any district.)")
+        return (f"Không tìm thấy {noun} nào trong kho báo cáo thỏa mãn điều kiện này. "
+                f"(No report in the archive states this for any {'unit' if level != 'huyện' else 'district'}.)")
     units = {fold(r.unit) for r in rows}
-    lines = [f"{len(units)} huyện có {what}:" if not count_units else f"Có {len(units)} huyện có {what}:"]
+    heading = f"{len(units)} {noun} có {what}:" if not count_units else f"Có {len(units)} {noun} có {what}:"
+    if all(r.value is None for r in rows):
+        heading = heading[:-1] + " (theo các đoạn báo cáo nêu việc này; không có số liệu):"
+    lines = [heading]
     for r in rows:
         where = ", ".join(str(x) for x in (r.province, r.year) if x)
-        lines.append(f"- {r.unit}{' (' + where + ')' if where else ''}: {r.value} [{r.passage}]")
+        note = f"; {r.note}" if r.note else ""
+        value = f": {r.value}" if r.value is not None else ""
+        lines.append(f"- {r.unit}{' (' + where + note + ')' if where or note else ''}{value} [{r.passage}]")
     return "\n".join(lines)
 
 
@@ -102,10 +112,12 @@ def compose_total_answer(rows: list[AnswerRow], what: str) -> str:
     units = {fold(r.unit) for r in rows}
     provinces = sorted({r.province for r in rows if r.province})
     where = f" ({', '.join(provinces)})" if provinces else ""
-    lines = [f"Tổng số {what}{where}: {sum(r.value for r in rows)}, cộng từ {len(units)} huyện:"]
+    noun = _LEVEL_NAMES.get(rows[0].level, "huyện") if rows else "huyện"
+    lines = [f"Tổng số {what}{where}: {sum(r.value or 0 for r in rows)}, cộng từ {len(units)} {noun}:"]
     for r in rows:
-        lines.append(f"- {r.unit} ({', '.join(str(x) for x in (r.province, r.year) if x)}): {r.value} [{r.passage}]")
-    lines.append("(Chỉ cộng các huyện có báo cáo trong kho nêu số liệu này; mỗi huyện lấy năm gần nhất.)")
+        note = f"; {r.note}" if r.note else ""
+        lines.append(f"- {r.unit} ({', '.join(str(x) for x in (r.province, r.year) if x)}{note}): {r.value} [{r.passage}]")
+    lines.append(f"(Chỉ cộng các {noun} có báo cáo trong kho nêu số liệu này; mỗi {noun} lấy năm gần nhất.)")
     return "\n".join(lines)
 
 

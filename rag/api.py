@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -10,15 +9,17 @@ from pathlib import Path
 from typing import Callable
 
 from .answer import (Answer, AnswerRow, Passage, best_sentences, compose_answer, compose_list_answer,
-                     compose_total_answer, coverage, informative_terms)
+                     compose_total_answer, coverage)
 from .citation import format_citation, format_date
 from .config import Settings, load_settings
 from .embedding import Embedder, ModelSpec
 from .errors import RagError
 from .index_dir import Manifest, OpenIndex, current_generation, open_index
 from .indexer import IngestReport, Ingestor
-from .listing import ListAnswerer
+from .listing import PASSAGE_DEPTH, ListAnswerer
 from .ocr import confidence_for_pages
+from .provinces import former_names
+from .question import ParsedQuestion, total_text
 from .retrieval import Filters, HybridRetriever
 from .vntext import fold, quantity_phrases
 
@@ -103,46 +104,55 @@ class Searcher:
             return self._ask(question, top_k, filters or Filters(), mode, list_questions)
 
     def _ask(self, question: str, top_k: int, filters: Filters, mode: str, list_questions: bool) -> Answer:
-        if list_questions:
-            query = self.lister.parse(question)
-            if query is not None:
-                answer = self._list_answer(question, query, filters)
-                if answer.found or not query.total:
-                    return answer
-                # a total no district's figure supports: the archive may state it whole (retrieval below)
-        hits = self.retriever.search(question, k=top_k, filters=filters, mode=mode)
-        terms = informative_terms(question)
-        weights = {t: max(self.index.lexical.idf(t), 0.1) for t in terms}
-        passages, best_coverage = self._passages([(h.chunk_id, h.score) for h in hits], question, terms, weights)
-        found = (bool(passages) and best_coverage >= self.settings.found_coverage and self._scope_covered(question, passages)
-                 and _quantities_covered(question, passages))
+        parsed = self.retriever.read(question)
+        if list_questions and parsed.listing is not None:
+            answer = self._list_answer(parsed, filters, mode)
+            if answer.found or (parsed.intent == "list" and parsed.listing.counted):
+                return answer
+            # a total no unit's figure supports, a condition no passage states for any unit: the
+            # archive may still answer it in prose (ordinary retrieval below)
+        hits = self.retriever.search(parsed, k=top_k, filters=filters, mode=mode)
+        weights = self._weights(parsed.terms)
+        passages, best_coverage = self._passages([(h.chunk_id, h.score) for h in hits], parsed, weights)
+        found = (bool(passages) and best_coverage >= self.settings.found_coverage and self._scope_covered(parsed, passages)
+                 and _quantities_covered(parsed, passages))
         return Answer(question, compose_answer(question, passages, found), found, passages,
                       {k: v for k, v in asdict(filters).items() if v})
 
-    def _list_answer(self, question: str, query, filters: Filters) -> Answer:
-        rows = self.lister.rows(query, self.retriever.allowed_rows(filters))
-        if query.total:  # one figure per district, its newest (rows come newest first)
+    def _weights(self, terms) -> dict[str, float]:
+        return {t: max(self.index.lexical.idf(t), 0.1) for t in terms}
+
+    def _list_answer(self, parsed: ParsedQuestion, filters: Filters, mode: str) -> Answer:
+        query = parsed.listing
+        allowed = self.retriever.allowed_docs(filters)
+        if query.counted:
+            rows = self.lister.rows(query, allowed)
+        else:
+            hits = self.retriever.search(parsed, k=PASSAGE_DEPTH, filters=filters, mode=mode)
+            rows = self.lister.passage_rows(query, hits, self._weights(query.thing), allowed)
+        if query.total:  # one figure per unit, its newest (rows come newest first)
             rows = list({fold(r.unit): r for r in reversed(rows)}.values())[::-1]
         order: dict[int, int] = {}
         for row in rows:
             order.setdefault(row.chunk_id, len(order) + 1)
-        terms = informative_terms(question)
-        weights = {t: max(self.index.lexical.idf(t), 0.1) for t in terms}
+        weights = self._weights(parsed.terms)
         scored = [(cid, 1.0) for cid in order]
         if not rows:  # nothing matches: show the closest passages for reading, and say so
-            scored = [(h.chunk_id, h.score) for h in self.retriever.search(question, k=5, filters=filters)]
-        passages, _ = self._passages(scored, question, terms, weights)
-        answer_rows = [AnswerRow(r.unit, r.province, r.value, r.year, order[r.chunk_id], r.source) for r in rows]
-        understood = self.retriever.dense_query(question)  # typed without diacritics: restored
-        text = (compose_total_answer(answer_rows, _total_text(understood)) if query.total and answer_rows
-                else compose_list_answer(answer_rows, _condition_text(understood), query.count_units))
-        return Answer(question, text, bool(rows), passages, {k: v for k, v in asdict(filters).items() if v},
+            scored = [(h.chunk_id, h.score) for h in self.retriever.search(parsed, k=5, filters=filters)]
+        passages, _ = self._passages(scored, parsed, weights)
+        answer_rows = [AnswerRow(r.unit, r.province, r.value, r.year, order[r.chunk_id], r.source, r.level, r.note)
+                       for r in rows]
+        if query.total and answer_rows:
+            text = compose_total_answer(answer_rows, total_text(parsed.understood))
+        else:
+            text = compose_list_answer(answer_rows, parsed.condition_text, query.count_units, query.level)
+        return Answer(parsed.text, text, bool(rows), passages, {k: v for k, v in asdict(filters).items() if v},
                       rows=answer_rows)
 
-    def _passages(self, scored: list[tuple[int, float]], question: str, terms: list[str],
+    def _passages(self, scored: list[tuple[int, float]], parsed: ParsedQuestion,
                   weights: dict[str, float]) -> tuple[list[Passage], float]:
         chunks = self.index.store.chunks_by_id([cid for cid, _ in scored])
-        quantities = quantity_phrases(question)
+        terms, quantities = list(parsed.terms), set(parsed.quantities)
         passages: list[Passage] = []
         best_coverage = 0.0
         for rank, (cid, score) in enumerate(scored, start=1):
@@ -162,14 +172,16 @@ class Searcher:
                 also_in=self._alternates.get(doc.id, []), ocr_confidence=ocr_confidence))
         return passages, best_coverage
 
-    def _scope_covered(self, question: str, passages: list[Passage]) -> bool:
-        """A question naming a place or a year is answered only by a passage about that place and year."""
-        scope = self.retriever.scope(question)
+    @staticmethod
+    def _scope_covered(parsed: ParsedQuestion, passages: list[Passage]) -> bool:
+        """A question naming a place or a year is answered only by a passage about that place and year
+        (a current province is about the provinces merged into it)."""
+        scope = parsed.scope
         if scope.is_empty():
             return True
         for p in passages:
             about = fold(" ".join([*p.districts, p.province, p.issuer, p.text]))
-            places_ok = all(name in about for name in scope.places)
+            places_ok = all(any(fold(n) in about for n in (name, *former_names(name))) for name in scope.places)
             years_ok = not scope.years or p.year in scope.years or any(str(y) in p.text for y in scope.years)
             if places_ok and years_ok:
                 return True
@@ -191,20 +203,7 @@ def _load_embedder(model: dict, settings: Settings) -> Embedder:
                     batch_size=settings.batch_size, backend=settings.backend, query_threads=settings.query_threads)
 
 
-def _quantities_covered(question: str, passages: list[Passage]) -> bool:
+def _quantities_covered(parsed: ParsedQuestion, passages: list[Passage]) -> bool:
     """A question about "5 sao" is answered only by a passage that states "5 sao"."""
-    wanted = quantity_phrases(question)
+    wanted = set(parsed.quantities)
     return not wanted or any(wanted <= quantity_phrases(p.text) for p in passages)
-
-
-def _total_text(question: str) -> str:
-    """What a total question sums, as the user wrote it: "sản phẩm OCOP 3 sao"."""
-    m = re.search(r"(?:tổng số|bao nhiêu)\s+(.+?)(?:\s+(?:của|ở|tại|trên địa bàn)\s+tỉnh\b.*?)?(?:\s+là bao nhiêu)?[?.!]*$",
-                  question, re.IGNORECASE)
-    return m.group(1) if m else question.rstrip("?")
-
-
-def _condition_text(question: str) -> str:
-    """The condition of a list question as the user wrote it: "sản phẩm OCOP 4 sao"."""
-    m = re.search(r"\b(?:có|đạt|have|has|had)\s+(.+?)[?.!]*$", question, re.IGNORECASE)
-    return m.group(1) if m else question.rstrip("?")

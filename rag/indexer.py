@@ -30,6 +30,7 @@ from .config import Settings
 from .dedup import canonical_groups, fingerprint
 from .embedding import Embedder, ModelSpec
 from .filehash import file_sha256
+from .facts import DocumentPlaces, Fact, PassageText, extract_facts
 from .errors import DiskFullError, IndexMismatchError, UnreadableFileError
 from .index_dir import (ACCENTS_DIR, PIPELINE_VERSION, Manifest, current_generation, load_arrays, new_generation, publish,
                         save_arrays, verify_generation)
@@ -38,7 +39,7 @@ from .lexical import LexicalIndex
 from .loading import SUPPORTED_SUFFIXES, LoadedDocument, load_document
 from .metadata import DocumentMetadata, extract_metadata
 from .ocr import skip_is_stale
-from .store import Store, StoredChunk, connect
+from .store import FACTS_MIGRATION, Store, StoredChunk, connect
 from .vectors import AUTO_FLAT_MAX, VectorIndex
 from .writelock import writer_lock
 
@@ -64,6 +65,7 @@ class ReadFile:
     contexts: list[str]
     hashes: list[str]
     fingerprint: bytes
+    facts: list[Fact]
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,8 @@ class Ingestor:
         name, tmp = new_generation(self.index_dir)
         try:
             store = self._open_store(previous, tmp)
+            if store.migrated_from is not None and store.migrated_from < FACTS_MIGRATION:
+                backfill_facts(store)  # an index from before the facts table: read them from the stored text
             self._update_documents(store, paths, found, embedder, Chunker(embedder.count_tokens, chunker_settings),
                                    report, reread=reread)
             self._set_canonical(store)
@@ -392,6 +396,7 @@ class Ingestor:
                                         read.meta, read.fingerprint, ocr=read.doc.ocr_confidence)
             report.low_ocr.extend(LowConfidencePage(key, p.page, p.confidence) for p in read.doc.low_confidence_pages())
             store.add_chunks(doc_id, read.chunks, read.contexts, read.hashes)
+            store.add_facts(doc_id, read.facts)
             report.indexed.append(key)
         roots = [_display_path(Path(p)) for p in paths if Path(p).is_dir()]
         for key, (doc_id, _) in known.items():
@@ -411,7 +416,9 @@ class Ingestor:
         contexts = [document_context(meta, c.section_path) for c in chunks]
         hashes = [hashlib.sha1(self._embed_text(embedder, ctx, c.text).encode()).hexdigest()
                   for ctx, c in zip(contexts, chunks)]
-        return ReadFile(doc, meta, tuple(chunks), contexts, hashes, fingerprint(doc.text))
+        facts = extract_facts(DocumentPlaces(doc.text, meta.districts, meta.province, meta.year),
+                              (PassageText(c.ordinal, c.start, c.text) for c in chunks))
+        return ReadFile(doc, meta, tuple(chunks), contexts, hashes, fingerprint(doc.text), facts)
 
     @staticmethod
     def _skip_reason(key: str, exc: Exception) -> str:
@@ -491,6 +498,16 @@ class RowPlan:
     keep_rows: np.ndarray          # previous rows kept, ascending
     added: list[int]               # chunk ids of rows len(keep_rows) ...
     previous: Path | None          # the generation the kept rows come from
+
+
+def backfill_facts(store: Store) -> None:
+    """Read the facts of every stored document from its stored text and passages (the ingest that
+    upgrades an index from before the facts table; files are not read again)."""
+    for doc in store.documents(with_text=True):
+        rows = store.db.execute("SELECT ordinal, start, text FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc.id,))
+        facts = extract_facts(DocumentPlaces(doc.text, doc.meta.districts, doc.meta.province, doc.meta.year),
+                              [PassageText(o, start, text) for o, start, text in rows])
+        store.add_facts(doc.id, facts)
 
 
 def plan_rows(store: Store, previous: Path | None) -> RowPlan:

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answer import informative_terms
 from .config import Settings
 from .embedding import Embedder
 from .index_dir import OpenIndex, load_chunk_docs
-from .language import is_vietnamese
-from .query import QueryScope, asks_quantity, query_scope
+from .provinces import same_province_now
+from .question import ParsedQuestion, QueryScope, QuestionReader
 from .vntext import fold, fold_word, match_key, quantity_phrases
 
 RERANK_DEPTH = 30
@@ -87,28 +86,41 @@ class HybridRetriever:
                            for d in self.documents.values()}
         self.known_places = {fold_word(name) for d in self.documents.values()
                              for name in (*d.meta.districts, d.meta.province) if name and len(name) > 3}
+        self.reader = QuestionReader(self.known_places, index.accents, settings.restore_accents)
 
-    def scope(self, query: str) -> QueryScope:
-        return query_scope(query, self.known_places)
+    def read(self, query: str | ParsedQuestion) -> ParsedQuestion:
+        return query if isinstance(query, ParsedQuestion) else self.reader.read(query)
+
+    def scope(self, query: str | ParsedQuestion) -> QueryScope:
+        return self.read(query).scope
 
     def allowed_rows(self, filters: Filters) -> np.ndarray | None:
+        keep = self.allowed_docs(filters)
+        if keep is None:
+            return None
+        return np.flatnonzero(np.isin(self.row_doc, np.array(sorted(keep), dtype=np.int64)))
+
+    def allowed_docs(self, filters: Filters) -> set[int] | None:
+        """Ids of the documents the filters keep (None: no filter)."""
         if filters.is_empty():
             return None
-        keep = []
+        keep = set()
         for doc in self.documents.values():
             m = doc.meta
-            if filters.province and fold(filters.province).replace("tinh ", "") not in fold(self.province_of[doc.id]):
-                continue
+            if filters.province and not same_province_now(filters.province, self.province_of[doc.id]):
+                continue  # a current province covers the provinces merged into it (rag.provinces)
             if filters.district and not any(fold(filters.district).replace("huyen ", "") == fold(d) for d in m.districts):
                 continue
             if filters.year and m.year != int(filters.year):
                 continue
             if filters.doc_type and fold(filters.doc_type) != fold(m.doc_type):
                 continue
-            keep.append(doc.id)
-        return np.flatnonzero(np.isin(self.row_doc, np.array(keep, dtype=np.int64)))
+            keep.add(doc.id)
+        return keep
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
+    def search(self, query: str | ParsedQuestion, k: int = 5, filters: Filters | None = None,
+               mode: str = "hybrid") -> list[Hit]:
+        parsed = self.read(query)
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
         n = len(self.index.chunk_ids)
@@ -127,22 +139,22 @@ class HybridRetriever:
             if rows is not None:
                 mask = np.zeros(n, dtype=np.float32)
                 mask[rows] = 1.0
-            scores = self.index.lexical.scores(query, mask)
+            scores = self.index.lexical.scores(parsed.text, mask)
             top = _top_rows(scores, depth)
             for r, row in enumerate(top):
                 if scores[row] > 0:
                     lex_rank[int(row)] = r
                     lex_score[int(row)] = float(scores[row])
         if mode in ("hybrid", "dense") and self.embedder is not None:
-            qvec = self.embedder.embed_query(self.dense_query(query))
+            qvec = self.embedder.embed_query(parsed.understood)
             scores_d, top_d = self.index.vectors.search(qvec, depth, rows)
             for r, (row, s) in enumerate(zip(top_d, scores_d)):
                 dense_rank[int(row)] = r
                 dense_score[int(row)] = float(s)
-        w = self.settings.dense_weight if is_vietnamese(query) else self.settings.dense_weight_foreign
+        w = self.settings.dense_weight if parsed.vietnamese else self.settings.dense_weight_foreign
         fused = self._fuse(mode, w, lex_rank, lex_score, dense_rank, dense_score)
         if fused and mode == "hybrid":
-            self._rerank(query, fused)
+            self._rerank(parsed, fused)
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return [Hit(int(self.index.chunk_ids[row]), int(self.row_doc[row]), score,
                     lex_rank.get(row), dense_rank.get(row)) for row, score in best]
@@ -150,22 +162,20 @@ class HybridRetriever:
     def dense_query(self, query: str) -> str:
         """What the model embeds: an unaccented Vietnamese question with its diacritics put back
         from the archive's words (rag.accents); any other question as typed."""
-        if self.settings.restore_accents and self.index.accents is not None and is_vietnamese(query):
-            return self.index.accents.restore(query)
-        return query
+        return self.read(query).understood
 
-    def _rerank(self, query: str, fused: dict[int, float]) -> None:
+    def _rerank(self, parsed: ParsedQuestion, fused: dict[int, float]) -> None:
         """Adjust the top of the fused ranking with what the question says about itself:
         a named place or year prefers documents about it; "how many" prefers passages stating a count."""
-        scope = self.scope(query) if self.settings.scope_bonus > 0 else QueryScope((), ())
-        counting = asks_quantity(query) and self.settings.count_bonus > 0
+        scope = parsed.scope if self.settings.scope_bonus > 0 else QueryScope((), ())
+        counting = parsed.asks_quantity and self.settings.count_bonus > 0
         if scope.is_empty() and not counting:
             return
         top = sorted(fused, key=lambda row: -fused[row])[:RERANK_DEPTH]
         scale = max(fused.values())
         chunks = {}
         if counting:
-            units = set(informative_terms(query))
+            units = set(parsed.terms)
             chunks = self.index.store.chunks_by_id([int(self.index.chunk_ids[row]) for row in top])
         for row in top:
             doc_id = int(self.row_doc[row])

@@ -11,10 +11,11 @@ import sqlite3
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import ClassVar, Iterable, Iterator, Sequence
 
 from .chunking import Chunk
 from .errors import IndexCorruptError
+from .facts import Fact
 from .loading import PageSpan
 from .metadata import DocumentMetadata
 from .ocr import OcrConfidence, confidences_from_json, confidences_to_json
@@ -60,7 +61,26 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE documents ADD COLUMN ocr_json TEXT NOT NULL DEFAULT '[]';
     """,
+    # 4: counts read at ingest (rag.facts), what list questions query; filled for the documents
+    # already stored by the ingest that migrates (Ingestor: nothing is read again or re-embedded)
+    """
+    CREATE TABLE facts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+        clause INTEGER NOT NULL,
+        head TEXT NOT NULL, qualifier TEXT NOT NULL, levels TEXT NOT NULL,
+        value INTEGER NOT NULL, status INTEGER NOT NULL,
+        unit TEXT NOT NULL, level TEXT NOT NULL, parent TEXT NOT NULL,
+        year INTEGER, year_from INTEGER,
+        near TEXT NOT NULL,
+        start INTEGER NOT NULL, end INTEGER NOT NULL
+    );
+    CREATE INDEX facts_head ON facts(head, qualifier, status);
+    CREATE INDEX facts_doc ON facts(doc_id);
+    """,
 )
+FACTS_MIGRATION = 4  # the schema version that added the facts table
 
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
@@ -100,6 +120,29 @@ class StoredChunk:
     embed_hash: str
 
 
+@dataclass(frozen=True)
+class StoredFact:
+    """A row of the facts table (rag.facts.Fact, with the passage's id)."""
+
+    COLUMNS: ClassVar[str] = ("doc_id, chunk_id, clause, head, qualifier, levels, value, status, unit, level, parent, "
+                              "year, year_from, start, end")
+    doc_id: int
+    chunk_id: int
+    clause: int
+    head: str
+    qualifier: str
+    levels: str
+    value: int
+    status: int
+    unit: str
+    level: str
+    parent: str
+    year: int | None
+    year_from: int | None
+    start: int
+    end: int
+
+
 class Store:
     """Documents and chunks of one index generation."""
 
@@ -122,8 +165,12 @@ class Store:
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
+    migrated_from: int | None = None  # the schema version this writable store was upgraded from
+
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version < len(MIGRATIONS):
+            self.migrated_from = int(version)
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.db:
                 self.db.executescript(script)
@@ -154,7 +201,22 @@ class Store:
             [(doc_id, c.ordinal, json.dumps(list(c.section_path), ensure_ascii=False), c.start, c.end, c.page,
               c.page_end, c.text, ctx, c.n_tokens, h) for c, ctx, h in zip(chunks, contexts, embed_hashes)])
 
+    def add_facts(self, doc_id: int, facts: Iterable[Fact]) -> None:
+        """Store a document's facts (``Fact.chunk`` holds the passage's ordinal; stored as its id)."""
+        ids = dict(self.db.execute("SELECT ordinal, id FROM chunks WHERE doc_id = ?", (doc_id,)))
+        self.db.executemany(
+            """INSERT INTO facts (doc_id, chunk_id, clause, head, qualifier, levels, value, status, unit, level,
+                   parent, year, year_from, near, start, end) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            [(doc_id, ids[f.chunk], f.clause, f.head, f.qualifier, f.levels, f.value, f.status, f.unit, f.level,
+              f.parent, f.year, f.year_from, f.near, f.start, f.end) for f in facts])
+
+    def facts(self, where: str, params: Sequence[object]) -> list[StoredFact]:
+        """Facts matching an SQL condition over the facts table's columns."""
+        return [StoredFact(*row) for row in self.db.execute(
+            f"SELECT {StoredFact.COLUMNS} FROM facts WHERE {where}", list(params))]
+
     def delete_document(self, doc_id: int) -> None:
+        self.db.execute("DELETE FROM facts WHERE doc_id = ?", (doc_id,))
         self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 

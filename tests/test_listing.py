@@ -30,7 +30,10 @@ def test_counts_negatives_and_targets(sentence, count):
 
 def test_question_shapes():
     assert parse_list_question("Quan Hoá có những sản phẩm OCOP nào?") is None  # not about districts
-    assert parse_list_question("Những địa phương nào gặp khó khăn do thiếu nhân lực?") is None  # nothing counted
+    # nothing counted: a list whose rows come from the passages that state it, at any unit level
+    uncounted = parse_list_question("Những địa phương nào gặp khó khăn do thiếu nhân lực?")
+    assert not uncounted.counted and uncounted.level == "" and "thieu" in uncounted.thing
+    assert parse_list_question("Đơn vị nào có thẩm quyền cấp giấy phép phân loại phim?") is None  # an agency
     english = parse_list_question("Which districts have 4-star OCOP products?")
     assert (english.head, english.qualifier, english.topic) == (FOUR.head, FOUR.qualifier, FOUR.topic)
     scoped = parse_list_question("Những huyện nào của tỉnh Lào Cai có sản phẩm OCOP 4 sao năm 2023?", {"lao cai"})
@@ -78,7 +81,7 @@ def test_list_answer_filters_and_nothing_found(txt_searcher):
     assert _rows(firms) == [("Ba Chẽ", 1)]
     data = firms.to_json()
     assert data["rows"][0] | {} == {"unit": "Ba Chẽ", "province": "Quảng Ninh", "value": 1, "year": 2023, "passage": 1,
-                                    "source": data["passages"][0]["source"]}
+                                    "source": data["passages"][0]["source"], "level": "huyện", "note": ""}
 
 
 @pytest.mark.parametrize("question, expected", [

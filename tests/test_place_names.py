@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from rag.metadata import extract_metadata
-from rag.query import query_scope
+from rag.question import query_scope
 from rag.vntext import fold
 
 REPORTS = {
