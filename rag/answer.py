@@ -88,14 +88,15 @@ _LEVEL_NAMES = {"huyện": "huyện", "tỉnh": "tỉnh", "xã": "xã", "": "đ�
 
 
 def compose_list_answer(rows: list[AnswerRow], what: str, count_units: bool, level: str = "huyện") -> str:
-    """``2 huyện có …: - Bình Liêu (Quảng Ninh, 2023): 1 [1]; …``. Rows without a count (a condition
-    that counts nothing) say which passage states it, and the heading says so."""
+    """``2 huyện có …: - Bình Liêu (Quảng Ninh, 2023): 1 [1]; …`` (``what`` is the condition with its
+    verb). Rows without a count (a condition that counts nothing) cite the passage that states it,
+    and the heading says so."""
     noun = _LEVEL_NAMES.get(level, level)
     if not rows:
         return (f"Không tìm thấy {noun} nào trong kho báo cáo thỏa mãn điều kiện này. "
                 f"(No report in the archive states this for any {'unit' if level != 'huyện' else 'district'}.)")
     units = {fold(r.unit) for r in rows}
-    heading = f"{len(units)} {noun} có {what}:" if not count_units else f"Có {len(units)} {noun} có {what}:"
+    heading = f"{len(units)} {noun} {what}:" if not count_units else f"Có {len(units)} {noun} {what}:"
     if all(r.value is None for r in rows):
         heading = heading[:-1] + " (theo các đoạn báo cáo nêu việc này; không có số liệu):"
     lines = [heading]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Callable
 
@@ -106,7 +106,7 @@ class Searcher:
     def _ask(self, question: str, top_k: int, filters: Filters, mode: str, list_questions: bool) -> Answer:
         parsed = self.retriever.read(question)
         if list_questions and parsed.listing is not None:
-            answer = self._list_answer(parsed, filters, mode)
+            answer = self._list_answer(parsed, filters, mode, top_k)
             if answer.found or (parsed.intent == "list" and parsed.listing.counted):
                 return answer
             # a total no unit's figure supports, a condition no passage states for any unit: the
@@ -122,30 +122,39 @@ class Searcher:
     def _weights(self, terms) -> dict[str, float]:
         return {t: max(self.index.lexical.idf(t), 0.1) for t in terms}
 
-    def _list_answer(self, parsed: ParsedQuestion, filters: Filters, mode: str) -> Answer:
+    def _list_answer(self, parsed: ParsedQuestion, filters: Filters, mode: str, top_k: int) -> Answer:
         query = parsed.listing
         allowed = self.retriever.allowed_docs(filters)
-        if query.counted:
-            rows = self.lister.rows(query, allowed)
-        else:
+        related: list[int] = []  # passages shown after the rows' own
+        rows = self.lister.rows(query, allowed) if query.counted else []
+        if not rows and not query.total and (not query.counted or query.qualifier is None):
+            # nothing counted, or no figure read: the units whose passages state it ("đã xây dựng nhãn
+            # hiệu tập thể “…”"); a qualifier ("5 sao") is a count, which a passage cannot state without one
             hits = self.retriever.search(parsed, k=PASSAGE_DEPTH, filters=filters, mode=mode)
-            rows = self.lister.passage_rows(query, hits, self._weights(query.thing), allowed)
+            rows = self.lister.passage_rows(query, hits, allowed)
+            # a sentence may say it in other words than the question's: the top passages follow the rows
+            related = [h.chunk_id for h in hits[:top_k]]
         if query.total:  # one figure per unit, its newest (rows come newest first)
             rows = list({fold(r.unit): r for r in reversed(rows)}.values())[::-1]
         order: dict[int, int] = {}
         for row in rows:
             order.setdefault(row.chunk_id, len(order) + 1)
+        for chunk_id in related if rows else []:
+            order.setdefault(chunk_id, len(order) + 1)
         weights = self._weights(parsed.terms)
         scored = [(cid, 1.0) for cid in order]
         if not rows:  # nothing matches: show the closest passages for reading, and say so
             scored = [(h.chunk_id, h.score) for h in self.retriever.search(parsed, k=5, filters=filters)]
         passages, _ = self._passages(scored, parsed, weights)
+        spans = {r.chunk_id: r.sentence_span for r in reversed(rows)}
+        passages = [replace(p, highlights=[spans[p.chunk_id]] + [h for h in p.highlights if h != spans[p.chunk_id]])
+                    if p.chunk_id in spans else p for p in passages]  # the sentence that states the row first
         answer_rows = [AnswerRow(r.unit, r.province, r.value, r.year, order[r.chunk_id], r.source, r.level, r.note)
                        for r in rows]
         if query.total and answer_rows:
             text = compose_total_answer(answer_rows, total_text(parsed.understood))
         else:
-            text = compose_list_answer(answer_rows, parsed.condition_text, query.count_units, query.level)
+            text = compose_list_answer(answer_rows, parsed.condition, query.count_units, query.level)
         return Answer(parsed.text, text, bool(rows), passages, {k: v for k, v in asdict(filters).items() if v},
                       rows=answer_rows)
 

@@ -16,15 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .answer import coverage
-from .facts import ACHIEVED, DocumentPlaces, PassageText, extract_facts, unit_mentions
+from .facts import ACHIEVED, DocumentPlaces, PassageText, clause_status, extract_facts, unit_mentions
 from .provinces import merge_note, same_province_now
 from .question import Comparison, ListQuery, parse_list_question, split_comparison  # noqa: F401 - re-exported
-from .vntext import fold, match_key, split_sentences
+from .vntext import fold, fold_word, match_key, split_sentences, syllables
 
 # passages a condition without a count is looked for in (retrieval depth), and the share of the
 # condition's IDF weight one sentence must hold to state it
 PASSAGE_DEPTH = 30
 SENTENCE_COVERAGE = 0.6
+PHRASE_MIN_DF = 2  # a two-syllable pair the archive writes in fewer passages is no phrase ("hoach_chuyen")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,40 @@ def _matches(fact, query: ListQuery) -> bool:
             or (fact.head == "" and fact.qualifier == qualifier))
 
 
+@dataclass(frozen=True)
+class Statement:
+    """What a sentence must hold to state a condition without a count: most of the IDF weight of the
+    condition's syllables, and of its two-syllable phrases the archive uses (``doi_so`` in "chuyển
+    đổi số": a sentence about "chuyển đổi ISO" or another "kế hoạch" does not state it); and it is
+    no plan or negation."""
+
+    words: tuple[str, ...]
+    weights: dict[str, float]
+    phrases: dict[str, float]
+
+    @classmethod
+    def of(cls, words: tuple[str, ...], lexical) -> "Statement":
+        weights = {w: max(lexical.idf(w), 0.1) for w in words}
+        pairs = (f"{a}_{b}" for a, b in zip(words, words[1:]))
+        phrases = {p: lexical.idf(p) for p in pairs if lexical.document_frequency(p) >= PHRASE_MIN_DF}
+        return cls(words, weights, phrases)
+
+    def holds(self, sentence: str) -> bool:
+        if coverage(list(self.words), self.weights, sentence) < SENTENCE_COVERAGE:
+            return False
+        if self.phrases:
+            folded = [fold_word(w) for w in syllables(sentence)]
+            present = {f"{a}_{b}" for a, b in zip(folded, folded[1:])}
+            total = sum(self.phrases.values())
+            if total and sum(w for p, w in self.phrases.items() if p in present) / total < SENTENCE_COVERAGE:
+                return False
+        return clause_status("", sentence) == ACHIEVED
+
+    def sentence_in(self, text: str) -> tuple[int, int] | None:
+        """The first sentence of ``text`` that states the condition."""
+        return next(((s, e) for s, e in split_sentences(text) if self.holds(text[s:e])), None)
+
+
 class ListAnswerer:
     """Answers list questions over the facts and passages of an open index."""
 
@@ -131,18 +166,18 @@ class ListAnswerer:
         return ListRow(f.unit, province, f.value, f.year, f.doc_id, f.chunk_id, doc.path, (f.start, f.end),
                        f.level, merge_note(province))
 
-    def passage_rows(self, query: ListQuery, hits, weights: dict[str, float],
-                     allowed_docs: set[int] | None) -> list[ListRow]:
+    def passage_rows(self, query: ListQuery, hits, allowed_docs: set[int] | None) -> list[ListRow]:
         """A condition without a count: one row per unit a retrieved passage states it about (the
         unit named in the stating sentence, else the report's own), best passage first."""
         chunks = self.index.store.chunks_by_id([h.chunk_id for h in hits])
+        statement = Statement.of(query.thing, self.index.lexical)
         found: dict[str, ListRow] = {}
         for hit in hits:
             doc = self.retriever.documents[hit.doc_id]
             if not self._keep(doc.id, query, allowed_docs) or (query.years and doc.meta.year not in query.years):
                 continue
             chunk = chunks[hit.chunk_id]
-            span = self._stating_sentence(chunk.text, query, weights)
+            span = statement.sentence_in(chunk.text)
             if span is None:
                 continue
             for unit, level in self._units(chunk.text[span[0]:span[1]], doc, query.level):
@@ -150,12 +185,6 @@ class ListAnswerer:
                 found.setdefault(match_key(unit), ListRow(unit, province, None, doc.meta.year, doc.id, chunk.id,
                                                           doc.path, span, level, merge_note(province)))
         return list(found.values())
-
-    @staticmethod
-    def _stating_sentence(text: str, query: ListQuery, weights: dict[str, float]) -> tuple[int, int] | None:
-        best = max(((coverage(list(query.thing), weights, text[s:e]), (s, e)) for s, e in split_sentences(text)),
-                   default=(0.0, None), key=lambda x: x[0])
-        return best[1] if best[0] >= SENTENCE_COVERAGE else None
 
     def _units(self, sentence: str, doc, level: str) -> list[tuple[str, str]]:
         named = [(u.name, u.level) for u in unit_mentions(sentence) if not level or u.level == level]

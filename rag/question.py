@@ -163,10 +163,7 @@ class ParsedQuestion:
     quantities: frozenset[str] = field(default_factory=frozenset)  # "4 sao": the answer must state it
     terms: tuple[str, ...] = ()    # informative folded syllables, for coverage and highlights
 
-    @property
-    def condition_text(self) -> str:
-        """The list condition in the words of the (restored) question: "sản phẩm OCOP 4 sao"."""
-        return condition_text(self.understood)
+    condition: str = ""            # the list condition in Vietnamese, with its verb: "có sản phẩm OCOP 4 sao"
 
 
 def _english_to_vietnamese(question: str) -> str:
@@ -263,7 +260,12 @@ def parse_list_question(question: str, known_provinces: set[str] | None = None) 
             return None  # nothing counted and nothing to look for: ordinary retrieval answers it
         return ListQuery(words, (), words, None, years[0] if years else None, province, count_units, None, False,
                          level, years)
-    topic = tuple(t for t in thing if t not in head and t not in _TOPIC_STOP)
+    # the words that qualify the counted noun follow it ("sản phẩm OCOP", "nhãn hiệu tập thể"); words
+    # before it are verbs ("xây dựng nhãn hiệu …"), which a figure's sentence need not repeat; English
+    # puts them before it ("4-star OCOP products")
+    at = has_phrase(thing, head)
+    after = thing if at < 0 or not is_vietnamese(question) else thing[at + len(head):]
+    topic = tuple(t for t in after if t not in head and t not in _TOPIC_STOP)
     return ListQuery(tuple(thing), head, topic, qualifier, years[0] if years else None, province, count_units,
                      comparison, total, level, years)
 
@@ -322,11 +324,11 @@ def _unit_phrases(question: str) -> list[str]:
 
 
 def condition_text(question: str) -> str:
-    """The condition of a list question as the user wrote it: "sản phẩm OCOP 4 sao"."""
-    m = re.search(r"\b(?:có|đạt|have|has|had)\s+(.+?)(?:\s+là (?:những|các) \w+(?: nào)?)?[?.!]*$", question,
-                  re.IGNORECASE)
+    """The condition of a list question as the user wrote it, with its verb: "có sản phẩm OCOP 4 sao",
+    "đã ban hành kế hoạch chuyển đổi số" (what follows the unit cue)."""
+    m = re.search(r"\b(có|đạt)\s+(.+?)(?:\s+là (?:những|các) \w+(?: nào)?)?[?.!]*$", question, re.IGNORECASE)
     if m:
-        return m.group(1)
+        return f"{m.group(1).lower()} {m.group(2)}"
     m = re.search(r"\bnào\s+(.+?)[?.!]*$", question, re.IGNORECASE)
     return m.group(1) if m else question.rstrip("?")
 
@@ -353,4 +355,19 @@ class QuestionReader:
         intent = "fact" if listing is None else "total" if listing.total else "list"
         return ParsedQuestion(question, understood, vietnamese, intent, listing,
                               query_scope(question, self.known_places), asks_quantity(question),
-                              frozenset(quantity_phrases(question)), tuple(informative_terms(question)))
+                              frozenset(quantity_phrases(question)), tuple(informative_terms(question)),
+                              self._condition(understood, vietnamese, listing))
+
+    def _condition(self, understood: str, vietnamese: bool, listing: ListQuery | None) -> str:
+        """The condition in Vietnamese: as written, or for another language (or a total) rebuilt from
+        what was parsed, with diacritics restored from the archive ("có sản phẩm OCOP 4 sao")."""
+        if listing is None:
+            return ""
+        if vietnamese and not listing.total:
+            return condition_text(understood)
+        words = [*listing.head, *listing.topic] + ([str(listing.qualifier[0]), listing.qualifier[1]]
+                                                    if listing.qualifier else [])
+        if not listing.counted:
+            return condition_text(understood)
+        phrase = " ".join(words)
+        return "có " + (self.accents.restore(phrase) if self.accents is not None else phrase)
