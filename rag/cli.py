@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 from .config import BACKENDS, DEFAULT_CORPUS, DEFAULT_INDEX, load_settings
@@ -144,7 +145,8 @@ def _eval_specs(args: argparse.Namespace):
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import format_table, read_gold, run_systems, summarize, summarize_by_kind, summary_json
+    from .evaluate import (format_list_table, format_table, read_gold, run_systems, summarize, summarize_by_kind,
+                           summarize_lists, summary_json)
     from .guard import Baseline, violations
     from .report import write_report
 
@@ -154,12 +156,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise RagError(f"cannot read gold set {args.gold}: {exc}", "see eval/README.md for the format") from exc
     systems = run_systems(questions, _eval_specs(args))
     if args.json:
-        print(json.dumps({name: summary_json(summarize_by_kind(r)) for name, r in systems.items()}, ensure_ascii=False))
+        print(json.dumps({name: summary_json(summarize_by_kind(r))
+                          | {"lists": {k: asdict(v) for k, v in summarize_lists(r).items()}}
+                          for name, r in systems.items()}, ensure_ascii=False))
     else:
         for name, results in systems.items():
             print(f"## {name} ({args.gold}, {len(questions)} questions)\n")
             print(format_table(summarize_by_kind(results)))
             print()
+            if by_shape := summarize_lists(results):
+                print(format_list_table(by_shape))
+                print()
         if len(systems) > 1:
             from .compare import compare, format_comparison
 

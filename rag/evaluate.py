@@ -29,7 +29,10 @@ class GoldQuestion:
     evidence: list[str]
     sources: list[str]
     kind: str
-    answer: list[str] | None = None
+    answer: list[str] | None = None  # list questions: the expected units
+    shape: str | None = None  # list questions: which, threshold, superlative, total, how_many_units, no_count, …
+    total: int | None = None  # shape "total": the expected sum
+    count: int | None = None  # shape "how_many_units": the expected number of units
 
 
 def read_gold(path: Path) -> list[GoldQuestion]:
@@ -42,7 +45,8 @@ def read_gold(path: Path) -> list[GoldQuestion]:
             data = json.loads(line)
             questions.append(GoldQuestion(id=str(data["id"]), question=data["question"],
                                           evidence=list(data.get("evidence", [])), sources=list(data.get("sources", [])),
-                                          kind=data.get("kind", "fact"), answer=data.get("answer")))
+                                          kind=data.get("kind", "fact"), answer=data.get("answer"),
+                                          shape=data.get("shape"), total=data.get("total"), count=data.get("count")))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: not a gold question ({exc}); each line needs id, question, evidence, sources, kind") from exc
     return questions
@@ -60,6 +64,9 @@ class QuestionResult:
     source_rank: int | None = None  # rank of the first passage from one of the gold sources
     expected_units: list[str] | None = None  # list questions: the gold answer (district names)
     returned_units: list[str] | None = None  # list questions: the units of the answer's rows
+    shape: str | None = None
+    expected_number: int | None = None  # a total's sum or a count of units, when the gold gives one
+    returned_number: int | None = None  # the same read from the answer's rows
 
     def unit_precision_recall(self) -> tuple[float, float] | None:
         """Set precision and recall of the named districts (accent-folded), for list questions."""
@@ -97,8 +104,14 @@ def score_answer(q: GoldQuestion, answer: Answer, seconds: float) -> QuestionRes
     stems = [Path(p.source).stem for p in answer.passages]
     source_rank = next((i for i, s in enumerate(stems, start=1) if s in q.sources), None)
     returned_units = [r.unit for r in answer.rows] if answer.rows is not None else ([] if q.answer is not None else None)
+    expected_number = q.total if q.total is not None else q.count
+    returned_number = None
+    if expected_number is not None and answer.rows:
+        returned_number = (sum(r.value or 0 for r in answer.rows) if q.total is not None
+                           else len({match_key(r.unit) for r in answer.rows}))
     return QuestionResult(q.id, q.kind, q.question, ranks, answer.found, seconds,
-                          [p.citation for p in answer.passages], source_rank, q.answer, returned_units)
+                          [p.citation for p in answer.passages], source_rank, q.answer, returned_units,
+                          q.shape, expected_number, returned_number)
 
 
 def run_gold(searcher, questions: list[GoldQuestion], mode: str = "hybrid", depth: int = 10) -> list[QuestionResult]:
@@ -171,6 +184,50 @@ def format_table(by_kind: dict[str, Summary]) -> str:
             f"{_pct(s.source_at1) if answerable else '–'} | {_pct(s.list_precision)} | {_pct(s.list_recall)} | "
             f"{_pct(s.abstention)} | "
             f"{_pct(s.answered_found)} | {s.p50_ms:.0f} | {s.p95_ms:.0f} |")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ListSummary:
+    """List questions of one shape: mean set precision, recall and F1 of the named units, the share
+    answered with exactly the right set, and (totals, counts) the share with the right number."""
+
+    n: int
+    precision: float
+    recall: float
+    f1: float
+    exact: float
+    number: float | None
+
+
+def summarize_lists(results: list[QuestionResult]) -> dict[str, ListSummary]:
+    """Per list shape (``shape`` of the gold set, else ``list``), then ``all``."""
+    lists = [r for r in results if r.unit_precision_recall() is not None]
+    groups: dict[str, list[QuestionResult]] = {}
+    for r in lists:
+        groups.setdefault(r.shape or "list", []).append(r)
+    out = {shape: _list_summary(rs) for shape, rs in sorted(groups.items())}
+    if lists:
+        out["all"] = _list_summary(lists)
+    return out
+
+
+def _list_summary(results: list[QuestionResult]) -> ListSummary:
+    prs = [r.unit_precision_recall() for r in results]
+    f1s = [2 * p * r / (p + r) if p + r else 0.0 for p, r in prs]
+    numbers = [r for r in results if r.expected_number is not None]
+    return ListSummary(len(results), statistics.mean(p for p, _ in prs), statistics.mean(r for _, r in prs),
+                       statistics.mean(f1s), statistics.mean(1.0 if p == r == 1.0 else 0.0 for p, r in prs),
+                       statistics.mean(1.0 if r.returned_number == r.expected_number else 0.0 for r in numbers)
+                       if numbers else None)
+
+
+def format_list_table(by_shape: dict[str, ListSummary]) -> str:
+    """A Markdown table: list precision/recall/F1 per question shape."""
+    lines = ["| list shape | n | P | R | F1 | exact set | right number |", "|" + "---|" * 7]
+    for shape, s in by_shape.items():
+        lines.append(f"| {shape} | {s.n} | {_pct(s.precision)} | {_pct(s.recall)} | {_pct(s.f1)} | {_pct(s.exact)} "
+                     f"| {_pct(s.number)} |")
     return "\n".join(lines)
 
 

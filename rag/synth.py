@@ -141,9 +141,6 @@ class ReportFacts:
 class SynthQuestion(GoldQuestion):
     """A gold question with the list-question fields of this generator."""
 
-    shape: str | None = None  # aggregate questions: which, threshold, superlative, ...
-    total: int | None = None  # shape total: the expected sum
-    count: int | None = None  # shape how_many_units: the expected number of units
     spec: dict[str, object] | None = None  # the query the answer was computed from
 
 

@@ -147,12 +147,12 @@ def test_list_question_rows_in_the_api_and_as_csv(site, client):
     assert response.headers["content-disposition"].startswith("attachment")
     assert ".csv" in response.headers["content-disposition"]
     table = read_csv(response.content)
-    assert table[0] == ["Huyện", "Tỉnh", "Số lượng", "Năm", "Trích dẫn", "Tệp nguồn"]
+    assert table[0] == ["Huyện", "Tỉnh", "Số lượng", "Năm", "Trích dẫn", "Tệp nguồn", "Cấp", "Ghi chú"]
     assert sorted((line[0], line[2]) for line in table[1:]) == [("Ba Chẽ", "5"), ("Bình Liêu", "1")]
     by_unit = {r["unit"]: r for r in rows}
-    for unit, province, value, year, citation, source in table[1:]:
+    for unit, province, value, year, citation, source, level, note in table[1:]:
         r = by_unit[unit]
-        assert (province, year, source) == ("Quảng Ninh", "2023", r["source"])
+        assert (province, year, source, level, note) == ("Quảng Ninh", "2023", r["source"], "huyện", "")
         assert citation == result["passages"][r["passage"] - 1]["citation"]
 
     # the filters travel with the link; a question that is not a list, or no question, gets no CSV
@@ -179,6 +179,22 @@ def test_list_question_rows_shown_as_a_table(site):
     assert "2 huyện có sản phẩm OCOP 4 sao" in page
     assert "class='rag-btn rag-csv'" in page and ">Tải CSV</a>" in page and "href='/tai-csv?q=" in page
     assert "<li>" not in page.split("rag-answer")[1].split("</section>")[0]  # the table replaces the list lines
+    # the bar chart beside the table: one bar per district, as long as its count against the largest
+    chart = page.split("<figure class='rag-chart'")[1].split("</figure>")[0]
+    assert chart.count("class='rag-bar-row'") == 2 and "width:100%" in chart and "width:20%" in chart
+    assert "<span class='rag-bar-label'>Ba Chẽ</span>" in chart and "(2023)" not in chart  # one year: no year labels
+
+
+def test_chart_labels_years_and_skips_rows_without_a_count():
+    from rag.answer import AnswerRow
+    from ui.render import render_chart
+
+    rows = [AnswerRow("Ba Chẽ", "Quảng Ninh", 5, 2023, 1, "a.txt"), AnswerRow("Ba Chẽ", "Quảng Ninh", 2, 2021, 2, "b.txt"),
+            AnswerRow("Thanh Liêm", "Hà Nam", None, 2022, 3, "c.txt", note="Hà Nam cũ, nay thuộc Ninh Bình")]
+    chart = render_chart(rows)
+    assert chart.count("class='rag-bar-row'") == 2 and "Ba Chẽ (2021)" in chart and "Thanh Liêm" not in chart
+    assert "width:40%" in chart and "theo từng đơn vị và năm" in chart
+    assert render_chart(rows[2:]) == ""  # nothing counted: no chart
 
 
 def test_list_question_with_no_match_says_so_plainly(client, site):
@@ -199,7 +215,7 @@ def test_list_rows_are_escaped_and_csv_cells_are_not_formulas():
     from ui.render import render_answer
 
     evil = "<script>alert(1)</script>"
-    rows = [AnswerRow(f"=HYPERLINK(\"x\") {evil}", f"{evil}'\"&", 3, None, 1, f"corpus/{evil}.txt")]
+    rows = [AnswerRow(f"=HYPERLINK(\"x\") {evil}", f"{evil}'\"&", 3, None, 1, f"corpus/{evil}.txt", note=f"+{evil}")]
     answer = Answer(f"Huyện nào {evil}?", "1 huyện có X:\n- y: 3 [1]", True,
                     [_passage("Đoạn.", citation=f"@cite {evil}")], {"province": "A&B"}, rows=rows)
     page = render_answer(answer)
@@ -209,7 +225,7 @@ def test_list_rows_are_escaped_and_csv_cells_are_not_formulas():
     assert "download='huyen-nao-script-alert-1-script.csv'" in page
     table = read_csv(rows_csv(answer.to_json()))
     assert table[1] == ["'=HYPERLINK(\"x\") " + evil, evil + "'\"&", "3", "", "'@cite " + evil,
-                        f"corpus/{evil}.txt"]
+                        f"corpus/{evil}.txt", "huyện", "'+" + evil]
 
 
 def test_empty_question_gets_a_message(client):

@@ -90,7 +90,7 @@ def test_question_cards_source_copy_and_export(page, site, tmp_path):
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     rows = read_csv(saved.read_bytes())
-    assert rows[0] == ["Huyện", "Tỉnh", "Số lượng", "Năm", "Trích dẫn", "Tệp nguồn"]
+    assert rows[0] == ["Huyện", "Tỉnh", "Số lượng", "Năm", "Trích dẫn", "Tệp nguồn", "Cấp", "Ghi chú"]
     assert sorted((r[0], r[2]) for r in rows[1:]) == [("Ba Chẽ", "5"), ("Bình Liêu", "1")]
     assert all("Quảng Ninh" in r[4] and r[5].endswith(".txt") for r in rows[1:])
 

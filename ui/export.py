@@ -13,7 +13,7 @@ from pathlib import Path
 from .render import clean_excerpt
 
 FORMATS = ("docx", "md")
-CSV_HEADER = ("Huyện", "Tỉnh", "Số lượng", "Năm", "Trích dẫn", "Tệp nguồn")
+CSV_HEADER = ("Huyện", "Tỉnh", "Số lượng", "Năm", "Trích dẫn", "Tệp nguồn", "Cấp", "Ghi chú")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -39,7 +39,8 @@ def rows_csv(answer: dict) -> bytes:
         n = int(row.get("passage") or 0)
         citation = passages[n - 1].get("citation", "") if 1 <= n <= len(passages) else ""
         writer.writerow([_cell(row.get("unit")), _cell(row.get("province")), _cell(row.get("value")),
-                         _cell(row.get("year")), _cell(citation), _cell(row.get("source"))])
+                         _cell(row.get("year")), _cell(citation), _cell(row.get("source")),
+                         _cell(row.get("level")), _cell(row.get("note"))])
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -189,19 +189,50 @@ def render_rows(answer: Answer) -> str:
     if not rows:
         return ""
     units = unit_count(rows)
-    total = f"Tổng cộng: {units} huyện" + (f" ({len(rows)} dòng)" if len(rows) != units else "")
+    level = _LEVEL_HEADINGS.get(rows[0].level, "Đơn vị")
+    total = f"Tổng cộng: {units} {level.lower()}" + (f" ({len(rows)} dòng)" if len(rows) != units else "")
     body = "".join(
-        f"<tr><td class='rag-unit'>{esc(r.unit)}</td><td>{esc(r.province)}</td><td class='num'>{esc(r.value)}</td>"
+        f"<tr><td class='rag-unit'>{esc(r.unit)}{_note(r.note)}</td><td>{esc(r.province)}</td>"
+        f"<td class='num'>{esc(r.value if r.value is not None else '–')}</td>"
         f"<td>{esc(r.year if r.year is not None else '')}</td><td>{_ref_link(int(r.passage))}</td></tr>"
         for r in rows)
     href = csv_url(answer.question, answer.filters)
     name = csv_filename(answer.question)
-    return ("<div class='rag-table-wrap'><table class='rag-table rag-rows'><thead><tr>"
-            "<th>Huyện</th><th>Tỉnh</th><th class='num'>Số lượng</th><th>Năm</th><th>Nguồn</th></tr></thead>"
+    return (render_chart(rows) + "<div class='rag-table-wrap'><table class='rag-table rag-rows'><thead><tr>"
+            f"<th>{level}</th><th>Tỉnh</th><th class='num'>Số lượng</th><th>Năm</th><th>Nguồn</th></tr></thead>"
             f"<tbody>{body}</tbody><tfoot><tr><td colspan='5' class='rag-total'>{esc(total)}</td></tr></tfoot>"
             "</table></div><div class='rag-actions'>"
             f"<a class='rag-btn rag-csv' role='button' href='{esc(href)}' download='{esc(name)}' "
             "title='Tải bảng về dạng CSV (mở được bằng Excel)'>Tải CSV</a></div>")
+
+
+_LEVEL_HEADINGS = {"huyện": "Huyện", "tỉnh": "Tỉnh", "xã": "Xã", "": "Đơn vị"}
+CHART_MAX_BARS = 40  # more bars than this do not read on a phone: the table and the CSV hold them all
+
+
+def _note(note: str) -> str:
+    return f"<div class='rag-note'>{esc(note)}</div>" if note else ""
+
+
+def render_chart(rows: list[AnswerRow]) -> str:
+    """The rows' counts as horizontal bars (HTML and CSS only: it scales to any width and needs no
+    script): one bar per unit, labelled with the year when the rows span several years. Empty when
+    no row has a count."""
+    counted = [r for r in rows if r.value is not None][:CHART_MAX_BARS]
+    if not counted:
+        return ""
+    years = {r.year for r in counted}
+    top = max(r.value for r in counted) or 1
+    bars = "".join(
+        f"<div class='rag-bar-row'><span class='rag-bar-label'>{esc(r.unit)}"
+        f"{' (' + esc(r.year) + ')' if len(years) > 1 and r.year is not None else ''}</span>"
+        f"<span class='rag-bar-track'><span class='rag-bar' style='width:{max(2, round(100 * r.value / top))}%'></span>"
+        f"</span><span class='rag-bar-value'>{esc(r.value)}</span></div>"
+        for r in counted)
+    caption = "Số lượng theo từng đơn vị" + (" và năm" if len(years) > 1 else "")
+    more = f" (hiện {len(counted)} trên {len(rows)} dòng)" if len(rows) > len(counted) else ""
+    return (f"<figure class='rag-chart' role='img' aria-label='{esc(caption)}'>"
+            f"<figcaption>{esc(caption + more)}</figcaption>{bars}</figure>")
 
 
 def csv_filename(question: str) -> str:
@@ -320,6 +351,14 @@ CSS = """
   color: #1f2937; cursor: pointer; text-decoration: none; }
 .rag-btn:hover { background: #eff6ff; border-color: #93c5fd; }
 .rag-table-wrap { overflow-x: auto; }
+.rag-chart { margin: 8px 0; padding: 0; font-size: 13px; }
+.rag-chart figcaption { color: #4b5563; margin-bottom: 4px; }
+.rag-bar-row { display: flex; align-items: center; gap: 6px; margin: 2px 0; }
+.rag-bar-label { flex: 0 0 38%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.rag-bar-track { flex: 1 1 auto; background: #f3f4f6; height: 14px; border-radius: 3px; }
+.rag-bar { display: block; height: 14px; background: #2563eb; border-radius: 3px; }
+.rag-bar-value { flex: 0 0 3em; text-align: right; font-variant-numeric: tabular-nums; }
+.rag-note { color: #6b7280; font-size: 12px; }
 .rag-table { border-collapse: collapse; width: 100%; font-size: 14px; }
 .rag-table, .rag-table th, .rag-table td { border: 0 !important; }
 .rag-table th, .rag-table td { border-bottom: 1px solid #e5e7eb !important; }
