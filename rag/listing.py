@@ -155,6 +155,11 @@ class ListAnswerer:
     def _keep(self, doc_id: int, query: ListQuery, allowed_docs: set[int] | None, fact=None) -> bool:
         if doc_id not in self.searchable or (allowed_docs is not None and doc_id not in allowed_docs):
             return False
+        if query.district is not None:
+            doc = self.retriever.documents[doc_id]
+            where = [fact.parent] if fact is not None and fact.parent else list(doc.meta.districts)
+            if not any(fold(d) == query.district for d in where):
+                return False
         if query.province is None:
             return True
         province = fact.unit if fact is not None and fact.level == "tỉnh" else self.retriever.province_of[doc_id]
@@ -170,7 +175,7 @@ class ListAnswerer:
         """A condition without a count: one row per unit a retrieved passage states it about (the
         unit named in the stating sentence, else the report's own), best passage first."""
         chunks = self.index.store.chunks_by_id([h.chunk_id for h in hits])
-        statement = Statement.of(query.thing, self.index.lexical)
+        statement = Statement.of(query.statement_words, self.index.lexical)
         found: dict[str, ListRow] = {}
         for hit in hits:
             doc = self.retriever.documents[hit.doc_id]

@@ -43,8 +43,9 @@ _WEAK_CUES = ("don vi nao", "nhung don vi nao")
 TOTAL_CUES = ("tong so", "tong cong", "ca tinh co bao nhieu", "toan tinh co bao nhieu", "in total", "total number")
 _QUANTITY_CUES = ("bao nhieu", "so luong", "how many", "number of", "tong so", "may san pham")
 # English superlatives wrap the thing as Vietnamese does ("the most X" -> "nhiều X nhất")
-_ENGLISH_SUPERLATIVES = ((re.compile(r"\bthe most (.+?)\s*([?.!]*)$", re.IGNORECASE), r"nhiều \1 nhất\2"),
-                         (re.compile(r"\bthe (?:fewest|least) (.+?)\s*([?.!]*)$", re.IGNORECASE), r"ít \1 nhất\2"))
+_ENGLISH_SUPERLATIVES = (
+    (re.compile(r"\bthe most (.+?)(\s+in\s+(?:19|20)[0-9]{2})?\s*([?.!]*)$", re.IGNORECASE), r"nhiều \1 nhất\2\3"),
+    (re.compile(r"\bthe (?:fewest|least) (.+?)(\s+in\s+(?:19|20)[0-9]{2})?\s*([?.!]*)$", re.IGNORECASE), r"ít \1 nhất\2\3"))
 _ENGLISH = (("at least", "ít nhất"), ("more than", "hơn"), ("over", "hơn"), ("fewer than", "dưới"),
             ("less than", "dưới"), ("4-star", "4 sao"), ("3-star", "3 sao"), ("5-star", "5 sao"), ("four-star", "4 sao"),
             ("three-star", "3 sao"), ("five-star", "5 sao"), ("star", "sao"), ("products", "sản phẩm"),
@@ -54,7 +55,8 @@ _ENGLISH = (("at least", "ít nhất"), ("more than", "hơn"), ("over", "hơn"),
             ("collective trademarks", "nhãn hiệu tập thể"), ("collective trademark", "nhãn hiệu tập thể"),
             ("enterprises", "doanh nghiệp"), ("models", "mô hình"), ("tasks", "nhiệm vụ"), ("projects", "dự án"))
 _TOPIC_STOP = {"va", "cac", "nhung", "duoc", "cua", "the", "and", "of", "tren", "dia", "ban", "dat", "xep", "hang",
-               "co", "la", "da", "hien", "a", "an", "any", "with", "thuoc", "o", "tai"}
+               "co", "la", "da", "hien", "a", "an", "any", "with", "thuoc", "o", "tai", "trong", "tu", "vao", "so",
+               "in", "from", "to"}
 # words of a list question that say which units, not what they must have
 _CUE_WORDS = {"nhung", "cac", "huyen", "tinh", "xa", "phuong", "thi", "tran", "nao", "dia", "phuong", "don", "vi",
               "liet", "ke", "ten", "which", "what", "districts", "district", "provinces", "province", "communes",
@@ -132,10 +134,16 @@ class ListQuery:
     total: bool = False                # "tổng số … của tỉnh P": the answer is the sum over the rows
     level: str = "huyện"               # "huyện", "tỉnh", "xã", or "" for any ("địa phương nào")
     years: tuple[int, ...] = ()        # every year asked ("từ 2021 đến 2023": 2021, 2022, 2023)
+    district: str | None = None        # folded district named ("Xã nào của huyện Vân Đồn …")
 
     @property
     def counted(self) -> bool:
         return bool(self.head)
+
+    @property
+    def statement_words(self) -> tuple[str, ...]:
+        """The words a sentence must hold to state the condition without a count."""
+        return tuple(w for w in self.thing if w not in _CUE_WORDS and not w.isdigit())
 
 
 @dataclass(frozen=True)
@@ -183,15 +191,15 @@ _CUES = sorted(((cue, level) for level, cues in _UNIT_CUES for cue in cues), key
 _PLURAL_ONLY = ("cac huyen", "nhung huyen", "cac tinh", "nhung tinh", "cac xa", "nhung xa")
 
 
-def _level(folded: str) -> tuple[str, bool] | None:
-    """The unit level a list question asks for and whether its cue is a weak one, or None.
+def _level(folded: str) -> tuple[str, bool, str] | None:
+    """The unit level a list question asks for, whether its cue is a weak one, and the cue; or None.
     The longest cue decides ("địa phương nào" is any level, not "phường nào")."""
     for cue, level in _CUES:
         if f" {cue} " not in folded:
             continue
         if cue in _PLURAL_ONLY and not any(f" {v} " in folded for v in _LIST_VERBS) and " la " not in folded:
             continue  # "các huyện đã …" without "nào"/"liệt kê" is not a list question
-        return level, cue in _WEAK_CUES
+        return level, cue in _WEAK_CUES, cue
     return None
 
 
@@ -209,15 +217,21 @@ def _province_named(folded: str, known: set[str]) -> str | None:
     return None
 
 
-def _condition_tail(folded: str) -> str:
-    """The words of the condition: what follows "có"/"đạt"/"have" (else what follows the cue)."""
-    m = re.search(r" (?:co|dat|have|had|has|with) (.+)$", folded)
+def _condition_tail(folded: str, province: str | None, cue: str | None) -> str:
+    """The words of the condition: what follows "có"/"đạt"/"have" after the unit cue (else what
+    follows the cue), without the province, the years and the comparison's frame."""
+    if province:  # "của tỉnh Nghệ An", "trên địa bàn tỉnh Đắk Lắk", "ở Lạng Sơn", "in Phu Tho province"
+        folded = re.sub(rf"(?:\b(?:cua|o|tai|thuoc|tren dia ban|of|in)\s+)?(?:\btinh\s+|\bthanh pho\s+)?"
+                        rf"\b{re.escape(province)}\b(?:\s+province)?", " ", folded)
+    after = folded.find(f" {cue} ") + len(cue) + 1 if cue and f" {cue} " in folded else 0
+    m = re.search(r" (?:co|dat|have|had|has|with) (.+)$", folded[after:]) or re.search(
+        r" (?:co|dat|have|had|has|with) (.+)$", folded)
     tail = m.group(1) if m else folded
     if not m:
-        cue = re.search(r" (?:nao|which \w+|what \w+|liet ke(?: cac \w+)?|ke ten(?: cac \w+)?) (.+)$", folded)
-        tail = cue.group(1) if cue else folded
+        by_cue = re.search(r" (?:nao|which \w+|what \w+|liet ke(?: cac \w+)?|ke ten(?: cac \w+)?) (.+)$", folded)
+        tail = by_cue.group(1) if by_cue else folded
     tail = re.sub(r"\b(?:tu nam|tu|giai doan|from|between)?\s*(?:nam\s+)?(19|20)[0-9][0-9]\b.*$", "", tail)
-    tail = re.sub(r"\b(?:nam|in|trong nam)\s*$", "", tail.strip())
+    tail = re.sub(r"\b(?:nam|in|trong nam|trong)\s*$", "", tail.strip())
     tail = re.sub(r"\b(?:cua|o|tai|thuoc|of|in)\s+tinh\b.*$|\btinh\s+\w+(\s+\w+)?", "", tail)
     tail = re.sub(r"\s+la (?:nhung|cac) \w+.*$", "", tail)
     tail = re.sub(r"\b(nao|khong|ko|gi)\b.*$", "", tail).strip()
@@ -236,8 +250,9 @@ def parse_list_question(question: str, known_provinces: set[str] | None = None) 
     cue = _level(folded)
     if not total and cue is None:
         return None
-    level, weak = cue if cue is not None else ("huyện", False)
-    tail, comparison = split_comparison(_condition_tail(folded))
+    level, weak, cue_text = cue if cue is not None else ("huyện", False, None)
+    province = _province_named(folded, known_provinces if known_provinces is not None else _province_keys())
+    tail, comparison = split_comparison(_condition_tail(folded, province, cue_text))
     syls = syllables_with_values(tail)
     qualifier = None
     thing = [s for s, _ in syls]
@@ -251,15 +266,15 @@ def parse_list_question(question: str, known_provinces: set[str] | None = None) 
     if not head and qualifier is not None:
         head = IMPLIED_NOUN.get(qualifier[1], ())
     years = _years(folded)
-    province = _province_named(folded, known_provinces if known_provinces is not None else _province_keys())
     count_units = any(f" {c} " in folded for c in ("bao nhieu huyen", "how many districts", "bao nhieu tinh",
                                                      "bao nhieu xa"))
+    district = _district_named(q) if level != "huyện" else None
     if not head:
         words = tuple(w for w in thing if w not in _CUE_WORDS and not w.isdigit())
         if total or weak or len(words) < 2:
             return None  # nothing counted and nothing to look for: ordinary retrieval answers it
         return ListQuery(words, (), words, None, years[0] if years else None, province, count_units, None, False,
-                         level, years)
+                         level, years, district)
     # the words that qualify the counted noun follow it ("sản phẩm OCOP", "nhãn hiệu tập thể"); words
     # before it are verbs ("xây dựng nhãn hiệu …"), which a figure's sentence need not repeat; English
     # puts them before it ("4-star OCOP products")
@@ -267,7 +282,14 @@ def parse_list_question(question: str, known_provinces: set[str] | None = None) 
     after = thing if at < 0 or not is_vietnamese(question) else thing[at + len(head):]
     topic = tuple(t for t in after if t not in head and t not in _TOPIC_STOP)
     return ListQuery(tuple(thing), head, topic, qualifier, years[0] if years else None, province, count_units,
-                     comparison, total, level, years)
+                     comparison, total, level, years, district)
+
+
+def _district_named(question: str) -> str | None:
+    """The district a question about communes names ("Xã nào của huyện Vân Đồn …"), folded."""
+    names = [n for n in _unit_phrases(question) if n]
+    m = re.search(r"\b(?:huyện|huyen|district)\s", question, re.IGNORECASE)
+    return names[0] if names and m else None
 
 
 def _province_keys() -> set[str]:
