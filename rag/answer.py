@@ -63,7 +63,7 @@ class AnswerRow:
     year: int | None   # the year the figure refers to
     passage: int  # 1-based rank of the supporting passage in ``Answer.passages``
     source: str
-    level: str = "huyện"  # the unit's level: "tỉnh", "huyện" or "xã"
+    level: str = "huyện"  # the unit's level: "tỉnh", "huyện", "xã", "phường" or "thị trấn"
     note: str = ""        # e.g. "Hà Nam cũ, nay thuộc Ninh Bình" (rag.provinces)
 
 
@@ -84,7 +84,8 @@ class Answer:
         return data
 
 
-_LEVEL_NAMES = {"huyện": "huyện", "tỉnh": "tỉnh", "xã": "xã", "": "địa phương"}
+_LEVEL_NAMES = {"huyện": "huyện", "tỉnh": "tỉnh", "xã": "xã", "phường": "phường", "thị trấn": "thị trấn",
+                "": "địa phương"}
 
 
 def compose_list_answer(rows: list[AnswerRow], what: str, count_units: bool, level: str = "huyện") -> str:

@@ -18,7 +18,7 @@ from .index_dir import Manifest, OpenIndex, current_generation, open_index
 from .indexer import IngestReport, Ingestor
 from .listing import PASSAGE_DEPTH, ListAnswerer
 from .ocr import confidence_for_pages
-from .provinces import former_names
+from .provinces import MERGER_YEAR, former_names
 from .question import ParsedQuestion, total_text
 from .retrieval import Filters, HybridRetriever
 from .vntext import fold, quantity_phrases
@@ -127,7 +127,7 @@ class Searcher:
         allowed = self.retriever.allowed_docs(filters)
         related: list[int] = []  # passages shown after the rows' own
         rows = self.lister.rows(query, allowed) if query.counted else []
-        if not rows and not query.total and (not query.counted or query.qualifier is None):
+        if not rows and not query.total and query.comparison is None and (not query.counted or query.qualifier is None):
             # nothing counted, or no figure read: the units whose passages state it ("đã xây dựng nhãn
             # hiệu tập thể “…”"); a qualifier ("5 sao") is a count, which a passage cannot state without one
             hits = self.retriever.search(parsed, k=PASSAGE_DEPTH, filters=filters, mode=mode)
@@ -190,7 +190,9 @@ class Searcher:
             return True
         for p in passages:
             about = fold(" ".join([*p.districts, p.province, p.issuer, p.text]))
-            places_ok = all(any(fold(n) in about for n in (name, *former_names(name))) for name in scope.places)
+            merged = not scope.years or max(scope.years) > MERGER_YEAR  # rag.provinces.covers
+            places_ok = all(any(fold(n) in about for n in (name, *(former_names(name) if merged else ())))
+                            for name in scope.places)
             years_ok = not scope.years or p.year in scope.years or any(str(y) in p.text for y in scope.years)
             if places_ok and years_ok:
                 return True

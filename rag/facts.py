@@ -47,8 +47,13 @@ _NOT_A_QUALIFIER = {"thang", "nam", "ngay"}  # "12 tháng 5": a date, not "hạn
 CLAUSE_SPLIT = re.compile(r"[;,]|\s(?:và|trong đó|gồm|including|and)\s", re.IGNORECASE)
 # a unit named with its level word; "Hợp tác xã X" is a cooperative, not a commune (checked below)
 _UNIT_MENTION = re.compile(r"\b(huyện|thị xã|quận|thành phố|tỉnh|xã|phường|thị trấn)\s+" + PLACE_NAME, re.IGNORECASE)
+# a unit's level; communes keep their kind (a question about "xã" is not about "thị trấn")
 LEVELS = {"huyện": "huyện", "thị xã": "huyện", "quận": "huyện", "thành phố": "huyện", "tỉnh": "tỉnh",
-          "xã": "xã", "phường": "xã", "thị trấn": "xã"}
+          "xã": "xã", "phường": "phường", "thị trấn": "thị trấn"}
+COMMUNE_KINDS = ("xã", "phường", "thị trấn")
+# headings of the part of a report that plans ("III. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", "Kiến nghị, đề xuất")
+PLAN_SECTIONS = ("phuong huong", "nhiem vu trong tam", "nhiem vu nam", "nhiem vu thoi gian toi", "nhiem vu giai phap",
+                 "nhiem vu va giai phap", "kien nghi", "de xuat", "du kien", "muc tieu", "ke hoach nam")
 _WHOLE_PROVINCE = re.compile(r"\b(?:toàn|cả|trên địa bàn|trên toàn)\s+tỉnh\b(\s+\w+)?", re.IGNORECASE)
 # the period a figure refers to, as the sentence states it before the figure
 _RANGE = re.compile(r"\bgiai đoạn\s+((?:19|20)[0-9]{2})\s*[-–—]\s*((?:19|20)[0-9]{2})", re.IGNORECASE)
@@ -89,6 +94,7 @@ class PassageText:
     ordinal: int
     start: int
     text: str
+    section: tuple[str, ...] = ()  # the passage's headings: figures under a plan section are targets
 
 
 def expand(text: str) -> str:
@@ -155,6 +161,12 @@ def clause_counts(clause: str) -> tuple[str, list[tuple[str, str, int]]]:
     return " " + " ".join(pairs) + " ", [c for c in out if 0 < c[2] < MAX_VALUE]
 
 
+def plan_section(section: tuple[str, ...]) -> bool:
+    """Whether a passage stands under a heading that plans ("Phương hướng, nhiệm vụ năm 2025")."""
+    folded = " " + " ".join(re.sub(r"[^\w\s]", " ", fold(" ".join(section))).split()) + " "
+    return any(f" {p} " in folded for p in PLAN_SECTIONS)
+
+
 def clause_status(sentence_prefix: str, clause: str) -> int:
     """NEGATED when the clause says "chưa có"/"không", TARGET when it or the sentence before it plans."""
     text = " " + " ".join(fold(clause).split()).replace("dang ky bao ho", "bao ho") + " "
@@ -171,7 +183,7 @@ class UnitMention:
     start: int
 
 
-_RANK = {"xã": 0, "huyện": 1, "tỉnh": 2}
+_RANK = {"xã": 0, "phường": 0, "thị trấn": 0, "huyện": 1, "tỉnh": 2}
 
 
 def unit_mentions(text: str) -> list[UnitMention]:
@@ -284,6 +296,7 @@ def extract_facts(doc: DocumentPlaces, passages: Iterable[PassageText]) -> list[
     out: list[Fact] = []
     for passage in passages:
         clause_no = 0
+        planned = plan_section(passage.section)
         for s, e in split_sentences(passage.text):
             sentence = passage.text[s:e]
             if not any(ch.isdigit() for ch in sentence) and not _may_spell_number(sentence):
@@ -303,9 +316,11 @@ def extract_facts(doc: DocumentPlaces, passages: Iterable[PassageText]) -> list[
                 if unit is None:
                     continue
                 status = clause_status(sentence[:c_start], clause)
+                if planned and status == ACHIEVED:
+                    status = TARGET
                 year, first = period(sentence[:offset], doc.year)
                 near = near_words(passage.text[max(0, s - NEAR_CHARS):e])
-                parent = (doc.districts[0] if unit.level == "xã" and len(doc.districts) == 1
+                parent = (doc.districts[0] if unit.level in COMMUNE_KINDS and len(doc.districts) == 1
                           else doc.province if unit.level == "huyện" else "")
                 for head, qualifier, value in counts:
                     out.append(Fact(passage.ordinal, clause_no, head, qualifier, levels, value, status,

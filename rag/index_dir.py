@@ -41,6 +41,9 @@ SCHEMA_VERSION = 1
 # Bump when loading, metadata extraction or chunking change what an ingest stores: the next
 # ingest then re-reads every file (embeddings of unchanged passages are still reused).
 PIPELINE_VERSION = 5  # 5: small sections packed within a major part (rag.chunking), accent counts
+# Bump when rag.facts reads counts differently: the next ingest reads the facts of every stored
+# passage again from the stored text (no file is re-read, nothing re-embedded).
+FACTS_VERSION = 2  # 2: figures under a plan section ("Phương hướng, nhiệm vụ …") are targets
 CURRENT = "CURRENT"
 CHUNK_DOCS = "chunk_docs.npy"
 ACCENTS_DIR = "accents"
@@ -60,6 +63,7 @@ class Manifest:
     schema_version: int = SCHEMA_VERSION
     package_version: str = __version__
     pipeline_version: int = PIPELINE_VERSION
+    facts_version: int = FACTS_VERSION
     files: dict = field(default_factory=dict)  # relative path -> {"bytes", "sha256"} (rag.integrity)
 
     def write(self, directory: Path) -> None:
@@ -71,6 +75,7 @@ class Manifest:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             data.setdefault("pipeline_version", 1)
+            data.setdefault("facts_version", 0)
             return cls(**data)
         except FileNotFoundError as exc:
             raise IndexCorruptError(f"{path} is missing", REBUILD_HINT) from exc

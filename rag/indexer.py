@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -32,7 +33,7 @@ from .embedding import Embedder, ModelSpec
 from .filehash import file_sha256
 from .facts import DocumentPlaces, Fact, PassageText, extract_facts
 from .errors import DiskFullError, IndexMismatchError, UnreadableFileError
-from .index_dir import (ACCENTS_DIR, PIPELINE_VERSION, Manifest, current_generation, load_arrays, new_generation, publish,
+from .index_dir import (ACCENTS_DIR, FACTS_VERSION, PIPELINE_VERSION, Manifest, current_generation, load_arrays, new_generation, publish,
                         save_arrays, verify_generation)
 from .integrity import checksums
 from .lexical import LexicalIndex
@@ -230,11 +231,12 @@ class Ingestor:
         prev_manifest = Manifest.read(previous) if previous else None
         model_name = self.settings.model or (prev_manifest.model["name"] if prev_manifest else None)
         reread = prev_manifest is not None and prev_manifest.pipeline_version != PIPELINE_VERSION
+        refacts = prev_manifest is not None and prev_manifest.facts_version != FACTS_VERSION
         found = discover(paths)
         if reread:
             log.warning("index built by an older pipeline (version %s): every file is read again",
                         prev_manifest.pipeline_version)
-        if (previous is not None and prev_manifest is not None and not reread
+        if (previous is not None and prev_manifest is not None and not reread and not refacts
                 and ModelSpec.from_name(model_name).name == prev_manifest.model["name"]):
             unchanged, skipped = self._nothing_changed(previous, paths, found)
             if unchanged is not None:  # every file as indexed: no model load, no new generation
@@ -254,8 +256,8 @@ class Ingestor:
         name, tmp = new_generation(self.index_dir)
         try:
             store = self._open_store(previous, tmp)
-            if store.migrated_from is not None and store.migrated_from < FACTS_MIGRATION:
-                backfill_facts(store)  # an index from before the facts table: read them from the stored text
+            if refacts or (store.migrated_from is not None and store.migrated_from < FACTS_MIGRATION):
+                backfill_facts(store)  # facts read by an older rag.facts, or none: read them from the stored text
             self._update_documents(store, paths, found, embedder, Chunker(embedder.count_tokens, chunker_settings),
                                    report, reread=reread)
             self._set_canonical(store)
@@ -417,7 +419,7 @@ class Ingestor:
         hashes = [hashlib.sha1(self._embed_text(embedder, ctx, c.text).encode()).hexdigest()
                   for ctx, c in zip(contexts, chunks)]
         facts = extract_facts(DocumentPlaces(doc.text, meta.districts, meta.province, meta.year),
-                              (PassageText(c.ordinal, c.start, c.text) for c in chunks))
+                              (PassageText(c.ordinal, c.start, c.text, c.section_path) for c in chunks))
         return ReadFile(doc, meta, tuple(chunks), contexts, hashes, fingerprint(doc.text), facts)
 
     @staticmethod
@@ -503,10 +505,12 @@ class RowPlan:
 def backfill_facts(store: Store) -> None:
     """Read the facts of every stored document from its stored text and passages (the ingest that
     upgrades an index from before the facts table; files are not read again)."""
+    store.db.execute("DELETE FROM facts")
     for doc in store.documents(with_text=True):
-        rows = store.db.execute("SELECT ordinal, start, text FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc.id,))
+        rows = store.db.execute("SELECT ordinal, start, text, section_json FROM chunks WHERE doc_id = ? ORDER BY ordinal",
+                                (doc.id,))
         facts = extract_facts(DocumentPlaces(doc.text, doc.meta.districts, doc.meta.province, doc.meta.year),
-                              [PassageText(o, start, text) for o, start, text in rows])
+                              [PassageText(o, start, text, tuple(json.loads(section))) for o, start, text, section in rows])
         store.add_facts(doc.id, facts)
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .answer import coverage
-from .facts import ACHIEVED, DocumentPlaces, PassageText, clause_status, extract_facts, unit_mentions
-from .provinces import merge_note, same_province_now
+from .facts import (ACHIEVED, DocumentPlaces, PassageText, clause_status, extract_facts, plan_section,
+                    unit_mentions)
+from .provinces import covers, merge_note
 from .question import Comparison, ListQuery, parse_list_question, split_comparison  # noqa: F401 - re-exported
 from .vntext import fold, fold_word, match_key, split_sentences, syllables
 
@@ -59,9 +60,8 @@ def _fact_where(query: ListQuery) -> tuple[str, list[object]]:
     if query.years:
         where.append(f"year IN ({','.join('?' * len(query.years))})")
         params += list(query.years)
-    if query.level:
-        where.append("level = ?")
-        params.append(query.level)
+    where.append(f"level IN ({','.join('?' * len(query.kinds))})")
+    params += list(query.kinds)
     return " AND ".join(where), params
 
 
@@ -163,7 +163,7 @@ class ListAnswerer:
         if query.province is None:
             return True
         province = fact.unit if fact is not None and fact.level == "tỉnh" else self.retriever.province_of[doc_id]
-        return same_province_now(query.province, province)
+        return covers(query.province, province, query.years)
 
     def _row(self, f) -> ListRow:
         doc = self.retriever.documents[f.doc_id]
@@ -185,19 +185,21 @@ class ListAnswerer:
             span = statement.sentence_in(chunk.text)
             if span is None:
                 continue
-            for unit, level in self._units(chunk.text[span[0]:span[1]], doc, query.level):
+            if plan_section(chunk.section_path):
+                continue  # "Phương hướng, nhiệm vụ …": a plan, not a statement of what was done
+            for unit, level in self._units(chunk.text[span[0]:span[1]], doc, query.kinds):
                 province = unit if level == "tỉnh" else self.retriever.province_of[doc.id]
                 found.setdefault(match_key(unit), ListRow(unit, province, None, doc.meta.year, doc.id, chunk.id,
                                                           doc.path, span, level, merge_note(province)))
         return list(found.values())
 
-    def _units(self, sentence: str, doc, level: str) -> list[tuple[str, str]]:
-        named = [(u.name, u.level) for u in unit_mentions(sentence) if not level or u.level == level]
+    def _units(self, sentence: str, doc, kinds: tuple[str, ...]) -> list[tuple[str, str]]:
+        named = [(u.name, u.level) for u in unit_mentions(sentence) if u.level in kinds]
         if named:
             return named
-        if level in ("", "huyện") and len(doc.meta.districts) == 1:
+        if "huyện" in kinds and len(doc.meta.districts) == 1:
             return [(doc.meta.districts[0], "huyện")]
         province = self.retriever.province_of[doc.id]
-        if level in ("", "tỉnh") and province and not doc.meta.districts:
+        if "tỉnh" in kinds and province and not doc.meta.districts:
             return [(province, "tỉnh")]
         return []

@@ -20,15 +20,17 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from importlib.resources import files
+from typing import Iterable
 
 from .vntext import fold, match_key
 
-__all__ = ["DISTRICT_LEVEL_ENDED", "Province", "all_provinces", "current_province", "former_names",
+__all__ = ["DISTRICT_LEVEL_ENDED", "MERGER_YEAR", "Province", "all_provinces", "covers", "current_province", "former_names",
            "merge_note", "province_record", "same_province_now"]
 
 # Local government has two levels (tỉnh, xã/phường) since this day: the huyện/quận/thị xã level
 # ended with the merger, so reports dated earlier name districts and later ones do not.
 DISTRICT_LEVEL_ENDED = date(2025, 7, 1)
+MERGER_YEAR = 2025  # figures of this year and earlier are reported under the former provinces
 
 _DASHES = re.compile(r"[-‐‑‒–—−]")
 _PREFIX = re.compile(r"^(?:tinh|thanh pho|tp|t\.p)\b\.?\s*")  # on folded keys
@@ -107,6 +109,22 @@ def same_province_now(a: str, b: str) -> bool:
     """Whether two province names are one province today; unknown names compare by their keys."""
     ca, cb = current_province(a), current_province(b)
     return ca == cb if ca and cb else _candidates(a)[1] == _candidates(b)[1]
+
+
+def covers(asked: str, province: str, years: Iterable[int] = ()) -> bool:
+    """Whether a question or filter naming province ``asked`` covers a report filed under ``province``.
+
+    The same province, always. A report of a province merged into ``asked`` only when ``asked`` is a
+    current province and the question is not about years before the merger only: "Phú Thọ" in a
+    question about 2023 is the Phú Thọ of 2023 (Hòa Bình was another province then); "Phú Thọ" with
+    no year, or from 2026, includes the reports of Hòa Bình and Vĩnh Phúc. A former name that did not
+    continue ("Hòa Bình") covers its own reports only."""
+    if _candidates(asked)[1] == _candidates(province)[1] or _former(asked) == _former(province) is not None:
+        return True
+    years = tuple(years)
+    if years and max(years) < MERGER_YEAR + 1:
+        return False
+    return bool(former_names(asked)) and same_province_now(asked, province)
 
 
 def merge_note(province: str) -> str:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from .answer import informative_terms
-from .facts import COUNTED_NOUNS, IMPLIED_NOUN, has_phrase, syllables_with_values
+from .facts import COUNTED_NOUNS, IMPLIED_NOUN, expand, has_phrase, syllables_with_values
 from .gazetteer import PROVINCES
 from .language import is_vietnamese
 from .provinces import all_provinces, current_province
@@ -59,11 +59,11 @@ _TOPIC_STOP = {"va", "cac", "nhung", "duoc", "cua", "the", "and", "of", "tren", 
                "in", "from", "to"}
 # words of a list question that say which units, not what they must have
 _CUE_WORDS = {"nhung", "cac", "huyen", "tinh", "xa", "phuong", "thi", "tran", "nao", "dia", "phuong", "don", "vi",
-              "liet", "ke", "ten", "which", "what", "districts", "district", "provinces", "province", "communes",
+              "which", "what", "districts", "district", "provinces", "province", "communes",
               "localities", "list", "la", "co", "have", "has", "had", "did", "do", "nam", "trong", "in", "cua", "thuoc",
               "o", "tai", "of", "thanh", "da", "duoc", "khong", "ko", "gi", "the", "bao", "nhieu", "how", "many"}
 _YEAR = re.compile(r"\b(19[5-9][0-9]|20[0-9][0-9])\b")
-_YEAR_RANGE = re.compile(r"\b(?:tu (?:nam )?|giai doan |from |between )?((?:19|20)[0-9]{2})\s*(?:den|toi|-|to|and)\s*"
+_YEAR_RANGE = re.compile(r"\b(?:tu (?:nam )?|giai doan |from |between )?((?:19|20)[0-9]{2})\s*(?:den|toi|[-–—]|to|and)\s*"
                          r"(?:nam )?((?:19|20)[0-9]{2})\b")
 _UNIT_WORD = re.compile(r"\b(huyen|tinh|thi xa|district|province)\s+([a-z]+(?:'[a-z]+)?(?:\s+[a-z]+(?:'[a-z]+)?)?)")
 _STOP_AFTER_UNIT = {"co", "nao", "cua", "o", "tai", "nhung", "cac", "da", "duoc", "la", "va", "trong", "nam", "bo", "dat",
@@ -135,6 +135,7 @@ class ListQuery:
     level: str = "huyện"               # "huyện", "tỉnh", "xã", or "" for any ("địa phương nào")
     years: tuple[int, ...] = ()        # every year asked ("từ 2021 đến 2023": 2021, 2022, 2023)
     district: str | None = None        # folded district named ("Xã nào của huyện Vân Đồn …")
+    kinds: tuple[str, ...] = ("huyện",)  # the unit levels of rag.facts a row may be ("xã", "thị trấn", …)
 
     @property
     def counted(self) -> bool:
@@ -203,7 +204,9 @@ def _level(folded: str) -> tuple[str, bool, str] | None:
     return None
 
 
-def _years(folded: str) -> tuple[int, ...]:
+def _years(text: str) -> tuple[int, ...]:
+    """Every year a question asks about: a range ("từ 2021 đến 2023", "giai đoạn 2020–2022") in full."""
+    folded = " ".join(fold(text).split())
     m = _YEAR_RANGE.search(folded)
     if m and int(m.group(1)) < int(m.group(2)) <= int(m.group(1)) + 30:
         return tuple(range(int(m.group(1)), int(m.group(2)) + 1))
@@ -242,7 +245,7 @@ def _condition_tail(folded: str, province: str | None, cue: str | None) -> str:
 
 def parse_list_question(question: str, known_provinces: set[str] | None = None) -> ListQuery | None:
     """The list query in ``question``, or None when it is not a list (or total) question."""
-    q = _english_to_vietnamese(question)
+    q = expand(_english_to_vietnamese(question))  # "KH&CN" as the facts read it: "khoa học và công nghệ"
     folded = _folded(q)
     # a total is over a province's units: "tổng cộng" about one district is a fact question
     total = (any(f" {cue} " in folded for cue in TOTAL_CUES) and (" tinh " in folded or " province " in folded)
@@ -265,16 +268,17 @@ def parse_list_question(question: str, known_provinces: set[str] | None = None) 
     head = next((noun for noun in COUNTED_NOUNS if has_phrase(thing, noun) >= 0), ())
     if not head and qualifier is not None:
         head = IMPLIED_NOUN.get(qualifier[1], ())
-    years = _years(folded)
+    years = _years(q)
     count_units = any(f" {c} " in folded for c in ("bao nhieu huyen", "how many districts", "bao nhieu tinh",
                                                      "bao nhieu xa"))
     district = _district_named(q) if level != "huyện" else None
+    kinds = _kinds(folded, level)
     if not head:
         words = tuple(w for w in thing if w not in _CUE_WORDS and not w.isdigit())
         if total or weak or len(words) < 2:
             return None  # nothing counted and nothing to look for: ordinary retrieval answers it
         return ListQuery(words, (), words, None, years[0] if years else None, province, count_units, None, False,
-                         level, years, district)
+                         level, years, district, kinds)
     # the words that qualify the counted noun follow it ("sản phẩm OCOP", "nhãn hiệu tập thể"); words
     # before it are verbs ("xây dựng nhãn hiệu …"), which a figure's sentence need not repeat; English
     # puts them before it ("4-star OCOP products")
@@ -282,7 +286,19 @@ def parse_list_question(question: str, known_provinces: set[str] | None = None) 
     after = thing if at < 0 or not is_vietnamese(question) else thing[at + len(head):]
     topic = tuple(t for t in after if t not in head and t not in _TOPIC_STOP)
     return ListQuery(tuple(thing), head, topic, qualifier, years[0] if years else None, province, count_units,
-                     comparison, total, level, years, district)
+                     comparison, total, level, years, district, kinds)
+
+
+_COMMUNE_WORDS = (("xa", "xã"), ("thi tran", "thị trấn"), ("phuong", "phường"))
+
+
+def _kinds(folded: str, level: str) -> tuple[str, ...]:
+    """The unit levels a row may have: a commune question names its kinds ("xã, thị trấn nào"); a
+    question about "địa phương" is about districts and provinces (communes only when named)."""
+    if level != "xã":
+        return (level,) if level else ("huyện", "tỉnh")
+    plain = folded.replace(" hop tac xa ", " ").replace(" dia phuong ", " ")
+    return tuple(kind for word, kind in _COMMUNE_WORDS if f" {word} " in plain) or ("xã",)
 
 
 def _district_named(question: str) -> str | None:

@@ -16,7 +16,7 @@ import numpy as np
 from .config import Settings
 from .embedding import Embedder
 from .index_dir import OpenIndex, load_chunk_docs
-from .provinces import same_province_now
+from .provinces import covers
 from .question import ParsedQuestion, QueryScope, QuestionReader
 from .vntext import fold, fold_word, match_key, quantity_phrases
 
@@ -107,7 +107,8 @@ class HybridRetriever:
         keep = set()
         for doc in self.documents.values():
             m = doc.meta
-            if filters.province and not same_province_now(filters.province, self.province_of[doc.id]):
+            if filters.province and not covers(filters.province, self.province_of[doc.id],
+                                               [int(filters.year)] if filters.year else ()):
                 continue  # a current province covers the provinces merged into it (rag.provinces)
             if filters.district and not any(fold(filters.district).replace("huyen ", "") == fold(d) for d in m.districts):
                 continue

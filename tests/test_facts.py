@@ -28,7 +28,7 @@ def test_each_clause_is_credited_to_the_unit_it_names():
 @pytest.mark.parametrize("text, expected", [
     ("Toàn tỉnh đã đăng ký bảo hộ được 02 chỉ dẫn địa lý.", ("chi dan dia ly", 2, "Quảng Ninh", "tỉnh")),
     ("Xã Đồn Đạc, huyện Ba Chẽ có 03 mô hình.", ("mo hinh", 3, "Đồn Đạc", "xã")),  # an address: its first unit
-    ("Thị trấn Ba Chẽ có 2 sản phẩm OCOP.", ("san pham", 2, "Ba Chẽ", "xã")),
+    ("Thị trấn Ba Chẽ có 2 sản phẩm OCOP.", ("san pham", 2, "Ba Chẽ", "thị trấn")),  # a commune keeps its kind
     ("Hợp tác xã Thanh Sơn có 04 sản phẩm OCOP.", ("san pham", 4, "Ba Chẽ", "huyện")),  # a cooperative, not a commune
     ("Thành phố Hạ Long có 12 doanh nghiệp.", ("doanh nghiep", 12, "Hạ Long", "huyện")),
     ("Thành phố Đà Nẵng có 30 doanh nghiệp.", ("doanh nghiep", 30, "Đà Nẵng", "tỉnh")),

@@ -206,7 +206,8 @@ def render_rows(answer: Answer) -> str:
             "title='Tải bảng về dạng CSV (mở được bằng Excel)'>Tải CSV</a></div>")
 
 
-_LEVEL_HEADINGS = {"huyện": "Huyện", "tỉnh": "Tỉnh", "xã": "Xã", "": "Đơn vị"}
+_LEVEL_HEADINGS = {"huyện": "Huyện", "tỉnh": "Tỉnh", "xã": "Xã", "phường": "Phường", "thị trấn": "Thị trấn",
+                   "": "Đơn vị"}
 CHART_MAX_BARS = 40  # more bars than this do not read on a phone: the table and the CSV hold them all
 
 
