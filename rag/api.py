@@ -130,7 +130,7 @@ class Searcher:
         if not rows and not query.total and query.comparison is None and (not query.counted or query.qualifier is None):
             # nothing counted, or no figure read: the units whose passages state it ("đã xây dựng nhãn
             # hiệu tập thể “…”"); a qualifier ("5 sao") is a count, which a passage cannot state without one
-            hits = self.retriever.search(parsed, k=PASSAGE_DEPTH, filters=filters, mode=mode)
+            hits = self.retriever.search(parsed, k=PASSAGE_DEPTH, filters=_scoped(filters, query), mode=mode)
             rows = self.lister.passage_rows(query, hits, allowed)
             # a sentence may say it in other words than the question's: the top passages follow the rows
             related = [h.chunk_id for h in hits[:top_k]]
@@ -212,6 +212,13 @@ def _manifest_model(index_dir: Path) -> dict | None:
 def _load_embedder(model: dict, settings: Settings) -> Embedder:
     return Embedder(ModelSpec(model["name"], model.get("query_prompt", ""), model.get("passage_prompt", "")),
                     batch_size=settings.batch_size, backend=settings.backend, query_threads=settings.query_threads)
+
+
+def _scoped(filters: Filters, query) -> Filters:
+    """The filters narrowed to the province and year a list question names (its passages are looked
+    for there, not among the whole archive's)."""
+    return replace(filters, province=filters.province or query.province,
+                   year=filters.year or (query.years[0] if len(query.years) == 1 else None))
 
 
 def _quantities_covered(parsed: ParsedQuestion, passages: list[Passage]) -> bool:

@@ -42,7 +42,8 @@ ABBREVIATIONS = (("KH&CN", "khoa học và công nghệ"), ("KHCN", "khoa học 
 ACHIEVED, TARGET, NEGATED = 0, 1, 2
 NEAR_CHARS = 300  # the question's other words ("OCOP") must stand this close before the figure
 MAX_VALUE = 10_000  # a larger "count" is a year, an amount of money or an area
-_NOT_A_QUALIFIER = {"thang", "nam", "ngay"}  # "12 tháng 5": a date, not "hạng 4 sao: 02"
+_NOT_A_QUALIFIER = {"thang", "nam", "ngay"}
+_CHANGE_WORDS = {"tang", "giam", "them"}  # a number after these is a change, not how many there are  # "12 tháng 5": a date, not "hạng 4 sao: 02"
 
 CLAUSE_SPLIT = re.compile(r"[;,]|\s(?:và|trong đó|gồm|including|and)\s", re.IGNORECASE)
 # a unit named with its level word; "Hợp tác xã X" is a cooperative, not a commune (checked below)
@@ -150,7 +151,9 @@ def clause_counts(clause: str) -> tuple[str, list[tuple[str, str, int]]]:
     for head in COUNTED_NOUNS:
         pos = has_phrase(words, head)
         while pos >= 0:
-            if pos >= 1 and syls[pos - 1][1] is not None:
+            if pos >= 2 and words[pos - 2] in _CHANGE_WORDS:
+                pass  # "tăng 01 sản phẩm so với năm 2023 (02 sản phẩm)": a change; the stock may follow
+            elif pos >= 1 and syls[pos - 1][1] is not None:
                 out.append((" ".join(head), "", syls[pos - 1][1]))
                 break
             pos = has_phrase(words, head, pos + 1)

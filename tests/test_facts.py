@@ -42,7 +42,7 @@ def test_units_and_levels(text, expected):
 
 @pytest.mark.parametrize("text, status", [
     ("Huyện có 05 sản phẩm được xếp hạng 4 sao.", ACHIEVED),
-    ("Phấn đấu năm 2025 có thêm 02 sản phẩm đạt 4 sao.", TARGET),
+    ("Phấn đấu năm 2025 có 02 sản phẩm đạt 4 sao.", TARGET),
     ("Dự kiến nâng hạng 01 sản phẩm lên 4 sao.", TARGET),
     ("Huyện không có 02 sản phẩm đạt 4 sao như kế hoạch.", NEGATED),
 ])
@@ -106,3 +106,9 @@ def test_an_older_store_gets_its_facts_table_and_facts(tmp_path):
     store.delete_document(doc_id)
     assert store.facts("1", []) == []
     store.close()
+
+
+def test_a_change_is_not_a_count():
+    """"tăng 01 sản phẩm so với năm 2023 (02 sản phẩm)": 2 products in 2023, not 1."""
+    got = facts("Số sản phẩm 4 sao tăng 01 sản phẩm so với năm 2023 (02 sản phẩm).", DocumentPlaces("", ("Yên Lập",), "Phú Thọ", 2025))
+    assert [(g[0], g[2], g[6]) for g in got] == [("san pham", 2, 2023)]
