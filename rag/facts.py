@@ -170,13 +170,15 @@ def plan_section(section: tuple[str, ...]) -> bool:
     return any(f" {p} " in folded for p in PLAN_SECTIONS)
 
 
-def clause_status(sentence_prefix: str, clause: str) -> int:
-    """NEGATED when the clause says "chưa có"/"không", TARGET when it or the sentence before it plans."""
+def clause_status(sentence_prefix: str, clause: str, condition: str = "") -> int:
+    """NEGATED when the clause says "chưa có"/"không", TARGET when it or the sentence before it plans.
+    Words of the ``condition`` asked about are not plan words ("ban hành kế hoạch chuyển đổi số")."""
     text = " " + " ".join(fold(clause).split()).replace("dang ky bao ho", "bao ho") + " "
     before = " " + " ".join(fold(sentence_prefix).split()).replace("dang ky bao ho", "bao ho") + " "
     if any(f" {n} " in text for n in NEGATIONS):
         return NEGATED
-    return TARGET if any(f" {t} " in before + text for t in TARGETS) else ACHIEVED
+    asked = f" {condition} "
+    return TARGET if any(f" {t} " in before + text and f" {t} " not in asked for t in TARGETS) else ACHIEVED
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .answer import coverage
-from .facts import (ACHIEVED, DocumentPlaces, PassageText, clause_status, extract_facts, plan_section,
+from .facts import (ACHIEVED, CLAUSE_SPLIT, DocumentPlaces, PassageText, clause_status, extract_facts, plan_section,
                     unit_mentions)
 from .provinces import covers, merge_note
 from .question import Comparison, ListQuery, parse_list_question, split_comparison  # noqa: F401 - re-exported
@@ -124,7 +124,12 @@ class Statement:
             total = sum(self.phrases.values())
             if total and sum(w for p, w in self.phrases.items() if p in present) / total < SENTENCE_COVERAGE:
                 return False
-        return clause_status("", sentence) == ACHIEVED
+        # the clause that says it decides ("đã ban hành Kế hoạch chuyển đổi số năm 2025, xác định các chỉ
+        # tiêu …": the plan words of the next clause are about something else)
+        clauses = [c for c in CLAUSE_SPLIT.split(sentence) if c]
+        best = max(clauses, key=lambda c: coverage(list(self.words), self.weights, c), default=sentence)
+        prefix = sentence[:max(sentence.find(best), 0)]
+        return clause_status(prefix, best, " ".join(self.words)) == ACHIEVED
 
     def sentence_in(self, text: str) -> tuple[int, int] | None:
         """The first sentence of ``text`` that states the condition."""
