@@ -186,7 +186,12 @@ def replicated_archive(n_reports: int, per_seed: int = 1260) -> tuple[Path, list
 
 
 def list_truth(facts: list[dict], province: str, year: int) -> set[str]:
-    """Districts of ``province`` with at least one 4-star OCOP product stated in a Báo cáo of ``year``."""
+    """Districts of ``province`` with at least one 4-star OCOP product in ``year``: the figures the
+    generator says refer to that year (a later report's "Năm 2021, huyện có …" included), or for an
+    archive generated before figures were kept, those of the Báo cáo of that year."""
+    if any("figures" in f for f in facts):
+        return {g["unit"] for f in facts if f["province"] == province for g in f.get("figures", [])
+                if g["level"] == "huyện" and g["year"] == year and g["qualifier"] == "4 sao" and g["value"] >= 1}
     return {f["district"] for f in facts
             if f["province"] == province and f["year"] == year and int(f["ocop_stars"].get("4", 0)) >= 1}
 

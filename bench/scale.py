@@ -322,6 +322,10 @@ def replicate_index(src_dir: Path, times: int) -> tuple[Path, dict]:
     db.execute("PRAGMA synchronous = OFF")
     db.execute("CREATE TEMP TABLE d0 AS SELECT * FROM documents")
     db.execute("CREATE TEMP TABLE c0 AS SELECT * FROM chunks")
+    fcols = [r[1] for r in db.execute("PRAGMA table_info(facts)")]
+    if fcols:
+        db.execute("CREATE TEMP TABLE f0 AS SELECT * FROM facts")
+        f_off = (db.execute("SELECT max(id) FROM facts").fetchone()[0] or 0) + 1
     shifted_d = {"text", "title", "date", "date_text", "number", "path"}
     shifted_c = {"text", "context"}
     for r in range(1, times):
@@ -353,6 +357,12 @@ def replicate_index(src_dir: Path, times: int) -> tuple[Path, dict]:
 
         db.execute(f"INSERT INTO documents ({', '.join(dcols)}) SELECT {', '.join(dexpr(c) for c in dcols)} FROM d0")
         db.execute(f"INSERT INTO chunks ({', '.join(ccols)}) SELECT {', '.join(cexpr(c) for c in ccols)} FROM c0")
+        if fcols:  # the facts read at ingest (rag.facts): the replica's ids, its years shifted
+            def fexpr(c: str) -> str:
+                shifts = {"id": f"id + {r * f_off}", "doc_id": f"doc_id + {r * d_off}", "chunk_id": f"chunk_id + {r * c_off}",
+                          "year": f"year - {6 * r}", "year_from": f"year_from - {6 * r}", "near": _shift_years_sql("near", r)}
+                return shifts.get(c, c)
+            db.execute(f"INSERT INTO facts ({', '.join(fcols)}) SELECT {', '.join(fexpr(c) for c in fcols)} FROM f0")
         db.commit()
         log(f"sqlite replica {r}")
     db.close()
