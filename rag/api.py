@@ -85,6 +85,10 @@ class Searcher:
     def close(self) -> None:
         self.index.close()
 
+    def parse(self, question: str) -> ParsedQuestion:
+        """What the pipeline reads from ``question`` (rag.question): intent, condition, places, years …"""
+        return self.retriever.read(" ".join(question.split()))
+
     def _format_alternates(self) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
         for doc in self.retriever.documents.values():

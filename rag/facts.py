@@ -269,8 +269,8 @@ def _attribute(sentence: str, clause_start: int, clause_end: int, doc: DocumentP
     mentions = unit_mentions(sentence)
     inside = [u for u in mentions if clause_start <= u.start < clause_end]
     before = [u for u in mentions if u.start < clause_start]
-    if inside:
-        return inside[-1]
+    if inside:  # the smallest unit it names ("huyện Thanh Liêm đăng ký … chương trình OCOP tỉnh Hà Nam …")
+        return [u for u in inside if _RANK[u.level] == min(_RANK[v.level] for v in inside)][-1]
     if before:
         return before[-1]
     if _whole_province(sentence) and doc.province:
