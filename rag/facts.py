@@ -15,8 +15,9 @@ ingested, independently of any question, and a question is a query over the rows
   district, else the one named last before it) and the unit's level (tỉnh / huyện / xã);
 * the year the figure refers to ("năm 2021, …" in a 2023 report is 2021; "giai đoạn 2020–2022"
   is 2022 from 2020), else the report's year;
-* the words around it (``near``: the folded words from 300 characters before the sentence to its
-  end), which must hold the question's other words ("OCOP").
+* the words around it (``near``: the folded words of the passage's headings and of the document
+  from 300 characters before the sentence to its end), which must hold the question's other words
+  ("OCOP"), whatever the passage size.
 """
 
 from __future__ import annotations
@@ -98,10 +99,13 @@ class PassageText:
     section: tuple[str, ...] = ()  # the passage's headings: figures under a plan section are targets
 
 
+_ABBREVIATION = re.compile(r"\b(?:KH&CN|KHCN|DN)\b(?=[^\w&]|$)", re.IGNORECASE)
+_LONG = {short.strip().lower(): long.strip() for short, long in ABBREVIATIONS}
+
+
 def expand(text: str) -> str:
-    for short, long in ABBREVIATIONS:
-        text = text.replace(short, long)
-    return text
+    """Abbreviations written out ("KH&CN", "kh&cn" -> "khoa học và công nghệ")."""
+    return _ABBREVIATION.sub(lambda m: _LONG[m.group(0).lower()], text)
 
 
 def syllables_with_values(text: str) -> list[tuple[str, int | None]]:
@@ -291,6 +295,15 @@ def _display(unit: UnitMention, doc: DocumentPlaces) -> str:
     return unit.name
 
 
+def _window(doc: DocumentPlaces, passage: PassageText, s: int, e: int) -> str:
+    """The text from ``NEAR_CHARS`` before the sentence to its end, in the document (a passage may
+    start just before the figure: its heading and lead-in are in the previous passage)."""
+    start = passage.start + s
+    if doc.text and doc.text[start:passage.start + e] == passage.text[s:e]:
+        return doc.text[max(0, start - NEAR_CHARS):passage.start + e]
+    return passage.text[max(0, s - NEAR_CHARS):e]
+
+
 def near_words(text: str) -> str:
     words = dict.fromkeys(w for w in re.findall(r"\w+", fold(expand(text))) if not w.isdigit() and w not in _STOP)
     return " " + " ".join(words) + " "
@@ -324,7 +337,7 @@ def extract_facts(doc: DocumentPlaces, passages: Iterable[PassageText]) -> list[
                 if planned and status == ACHIEVED:
                     status = TARGET
                 year, first = period(sentence[:offset], doc.year)
-                near = near_words(passage.text[max(0, s - NEAR_CHARS):e])
+                near = near_words(_window(doc, passage, s, e) + " " + " ".join(passage.section))
                 parent = (doc.districts[0] if unit.level in COMMUNE_KINDS and len(doc.districts) == 1
                           else doc.province if unit.level == "huyện" else "")
                 for head, qualifier, value in counts:

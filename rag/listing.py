@@ -13,6 +13,7 @@ unit they are about.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .answer import coverage
@@ -131,9 +132,27 @@ class Statement:
         prefix = sentence[:max(sentence.find(best), 0)]
         return clause_status(prefix, best, " ".join(self.words)) == ACHIEVED
 
-    def sentence_in(self, text: str) -> tuple[int, int] | None:
-        """The first sentence of ``text`` that states the condition."""
-        return next(((s, e) for s, e in split_sentences(text) if self.holds(text[s:e])), None)
+    def sentence_in(self, text: str, section: tuple[str, ...] = ()) -> tuple[int, int] | None:
+        """The first sentence of ``text`` that states the condition; a heading of the passage
+        ("4. Phát triển sản phẩm OCOP, xây dựng nhãn hiệu") names a topic and states nothing."""
+        headings = [set(_words(h)) for h in section]
+        return next(((s, e) for s, e in split_sentences(text)
+                     if not _heading(text[s:e], headings) and self.holds(text[s:e])), None)
+
+
+def _words(text: str) -> list[str]:
+    return [fold_word(w) for w in syllables(text)]
+
+
+_LINE_END = re.compile(r"[.;:!?…]\W*$")
+HEADING_MAX_WORDS = 14  # a line this short with no final stop is a heading ("4. Phát triển sản phẩm OCOP, …")
+
+
+def _heading(sentence: str, headings: list[set[str]]) -> bool:
+    """Whether a sentence is a heading: one of the passage's, or a short line with no final stop."""
+    words = _words(sentence)
+    return (any(set(words) <= h for h in headings)
+            or ("\n" not in sentence.strip() and len(words) <= HEADING_MAX_WORDS and not _LINE_END.search(sentence)))
 
 
 class ListAnswerer:
@@ -187,7 +206,7 @@ class ListAnswerer:
             if not self._keep(doc.id, query, allowed_docs) or (query.years and doc.meta.year not in query.years):
                 continue
             chunk = chunks[hit.chunk_id]
-            span = statement.sentence_in(chunk.text)
+            span = statement.sentence_in(chunk.text, chunk.section_path)
             if span is None:
                 continue
             if plan_section(chunk.section_path):
