@@ -43,7 +43,7 @@ SCHEMA_VERSION = 1
 PIPELINE_VERSION = 5  # 5: small sections packed within a major part (rag.chunking), accent counts
 # Bump when rag.facts reads counts differently: the next ingest reads the facts of every stored
 # passage again from the stored text (no file is re-read, nothing re-embedded).
-FACTS_VERSION = 6  # 6: "kh&cn" in any case; 5: the words near a figure are read in the document and the headings; 4: a clause naming a district and its province is about the district; 3: "tăng 01 sản phẩm" is a change, not a count; 2: figures under a plan section are targets
+FACTS_VERSION = 6  # 6: abbreviations in any case, near words from the document and headings (history: git log)
 CURRENT = "CURRENT"
 CHUNK_DOCS = "chunk_docs.npy"
 ACCENTS_DIR = "accents"
