@@ -127,32 +127,14 @@ class Searcher:
         return {t: max(self.index.lexical.idf(t), 0.1) for t in terms}
 
     def _list_answer(self, parsed: ParsedQuestion, filters: Filters, mode: str, top_k: int) -> Answer:
+        """One row per unit (rag.listing), each citing the passage that states it; nothing found:
+        the closest passages, for reading."""
         query = parsed.listing
-        allowed = self.retriever.allowed_docs(filters)
-        related: list[int] = []  # passages shown after the rows' own
-        rows = self.lister.rows(query, allowed) if query.counted else []
-        if not rows and not query.total and query.comparison is None and (not query.counted or query.qualifier is None):
-            # nothing counted, or no figure read: the units whose passages state it ("đã xây dựng nhãn
-            # hiệu tập thể “…”"); a qualifier ("5 sao") is a count, which a passage cannot state without one
-            hits = self.retriever.search(parsed, k=PASSAGE_DEPTH, filters=_scoped(filters, query), mode=mode)
-            rows = self.lister.passage_rows(query, hits, allowed)
-            # a sentence may say it in other words than the question's: the top passages follow the rows
-            related = [h.chunk_id for h in hits[:top_k]]
-        if query.total:  # one figure per unit, its newest (rows come newest first)
-            rows = list({fold(r.unit): r for r in reversed(rows)}.values())[::-1]
-        order: dict[int, int] = {}
-        for row in rows:
-            order.setdefault(row.chunk_id, len(order) + 1)
-        for chunk_id in related if rows else []:
-            order.setdefault(chunk_id, len(order) + 1)
-        weights = self._weights(parsed.terms)
-        scored = [(cid, 1.0) for cid in order]
-        if not rows:  # nothing matches: show the closest passages for reading, and say so
-            scored = [(h.chunk_id, h.score) for h in self.retriever.search(parsed, k=5, filters=filters)]
-        passages, _ = self._passages(scored, parsed, weights)
-        spans = {r.chunk_id: r.sentence_span for r in reversed(rows)}
-        passages = [replace(p, highlights=[spans[p.chunk_id]] + [h for h in p.highlights if h != spans[p.chunk_id]])
-                    if p.chunk_id in spans else p for p in passages]  # the sentence that states the row first
+        rows, related = self._list_rows(parsed, filters, mode, top_k)
+        order = _passage_order(rows, related)
+        scored = ([(cid, 1.0) for cid in order] if rows
+                  else [(h.chunk_id, h.score) for h in self.retriever.search(parsed, k=5, filters=filters)])
+        passages = _stating_first(self._passages(scored, parsed, self._weights(parsed.terms))[0], rows)
         answer_rows = [AnswerRow(r.unit, r.province, r.value, r.year, order[r.chunk_id], r.source, r.level, r.note)
                        for r in rows]
         if query.total and answer_rows:
@@ -161,6 +143,20 @@ class Searcher:
             text = compose_list_answer(answer_rows, parsed.condition, query.count_units, query.level)
         return Answer(parsed.text, text, bool(rows), passages, {k: v for k, v in asdict(filters).items() if v},
                       rows=answer_rows)
+
+    def _list_rows(self, parsed: ParsedQuestion, filters: Filters, mode: str, top_k: int) -> tuple[list, list[int]]:
+        """The rows, and the passages shown after theirs (a condition read from passages: the top
+        ones, since a report may say it in other words than the question's)."""
+        query = parsed.listing
+        allowed = self.retriever.allowed_docs(filters)
+        rows = self.lister.rows(query, allowed) if query.counted else []
+        if rows or query.total or query.comparison is not None or (query.counted and query.qualifier is not None):
+            # a total, a comparison or a qualifier ("5 sao") needs a count, which a passage cannot state without one
+            return (list({fold(r.unit): r for r in reversed(rows)}.values())[::-1] if query.total else rows), []
+        # nothing counted, or no figure read: the units whose passages state it ("đã xây dựng nhãn hiệu tập thể “…”")
+        hits = self.retriever.search(parsed, k=PASSAGE_DEPTH, filters=_scoped(filters, query), mode=mode)
+        rows = self.lister.passage_rows(query, hits, allowed)
+        return rows, [h.chunk_id for h in hits[:top_k]] if rows else []
 
     def _passages(self, scored: list[tuple[int, float]], parsed: ParsedQuestion,
                   weights: dict[str, float]) -> tuple[list[Passage], float]:
@@ -216,6 +212,21 @@ def _manifest_model(index_dir: Path) -> dict | None:
 def _load_embedder(model: dict, settings: Settings) -> Embedder:
     return Embedder(ModelSpec(model["name"], model.get("query_prompt", ""), model.get("passage_prompt", "")),
                     batch_size=settings.batch_size, backend=settings.backend, query_threads=settings.query_threads)
+
+
+def _passage_order(rows: list, related: list[int]) -> dict[int, int]:
+    """Rank of each cited passage: the rows' in their order, then the related ones."""
+    order: dict[int, int] = {}
+    for chunk_id in [r.chunk_id for r in rows] + related:
+        order.setdefault(chunk_id, len(order) + 1)
+    return order
+
+
+def _stating_first(passages: list[Passage], rows: list) -> list[Passage]:
+    """Each row's passage with the sentence that states the row highlighted first."""
+    spans = {r.chunk_id: r.sentence_span for r in reversed(rows)}
+    return [replace(p, highlights=[spans[p.chunk_id]] + [h for h in p.highlights if h != spans[p.chunk_id]])
+            if p.chunk_id in spans else p for p in passages]
 
 
 def _scoped(filters: Filters, query) -> Filters:

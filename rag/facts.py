@@ -88,6 +88,11 @@ class Fact:
     start: int          # the sentence's span within the passage text
     end: int
 
+    @property
+    def clause_key(self) -> tuple[int, int]:
+        """Facts of one clause compete (rag.listing.clause_values)."""
+        return self.chunk, self.clause
+
 
 @dataclass(frozen=True)
 class PassageText:

@@ -66,13 +66,13 @@ def _fact_where(query: ListQuery) -> tuple[str, list[object]]:
     return " AND ".join(where), params
 
 
-def clause_values(facts, query: ListQuery) -> dict[tuple, object]:
+def clause_values(facts: list, query: ListQuery) -> dict[tuple[int, int], object]:
     """Per clause, the fact that answers ``query``: the counted noun's figure, else a table line's
     ("Hạng 4 sao: 02") when the clause names no count of the noun."""
     head = " ".join(query.head)
     best: dict[tuple, object] = {}
     for f in facts:
-        key = (f.chunk_id, f.clause) if hasattr(f, "chunk_id") else (f.chunk, f.clause)
+        key = f.clause_key
         if key not in best or (f.head == head and best[key].head != head):
             best[key] = f
     return best

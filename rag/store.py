@@ -142,6 +142,10 @@ class StoredFact:
     start: int
     end: int
 
+    @property
+    def clause_key(self) -> tuple[int, int]:
+        return self.chunk_id, self.clause
+
 
 class Store:
     """Documents and chunks of one index generation."""
