@@ -435,9 +435,13 @@ def replicate_index(src_dir: Path, times: int) -> tuple[Path, dict]:
     del x
     stats["vectors_s"] = round(time.perf_counter() - t, 1)
 
+    if (src / "accents").is_dir():  # the source's accent counts (a seventh of the words: enough for timing)
+        shutil.copytree(src / "accents", tmp / "accents")
+    from rag.integrity import checksums
+
     mdata = json.loads((src / "manifest.json").read_text(encoding="utf-8"))
     mdata.update(n_documents=manifest.n_documents * times, n_chunks=total, generation=name,
-                 created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+                 created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), files=checksums(tmp))
     (tmp / "manifest.json").write_text(json.dumps(mdata, ensure_ascii=False, indent=2), encoding="utf-8")
     publish(dst_dir, name, tmp)
     stats["index_mb"] = dir_size_mb(dst_dir / name)

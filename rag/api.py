@@ -134,7 +134,8 @@ class Searcher:
         order = _passage_order(rows, related)
         scored = ([(cid, 1.0) for cid in order] if rows
                   else [(h.chunk_id, h.score) for h in self.retriever.search(parsed, k=5, filters=filters)])
-        passages = _stating_first(self._passages(scored, parsed, self._weights(parsed.terms))[0], rows)
+        stating = {r.chunk_id: r.sentence_span for r in reversed(rows)}
+        passages = self._passages(scored, parsed, self._weights(parsed.terms), stating)[0]
         answer_rows = [AnswerRow(r.unit, r.province, r.value, r.year, order[r.chunk_id], r.source, r.level, r.note)
                        for r in rows]
         if query.total and answer_rows:
@@ -158,16 +159,23 @@ class Searcher:
         rows = self.lister.passage_rows(query, hits, allowed)
         return rows, [h.chunk_id for h in hits[:top_k]] if rows else []
 
-    def _passages(self, scored: list[tuple[int, float]], parsed: ParsedQuestion,
-                  weights: dict[str, float]) -> tuple[list[Passage], float]:
+    def _passages(self, scored: list[tuple[int, float]], parsed: ParsedQuestion, weights: dict[str, float],
+                  stating: dict[int, tuple[int, int]] | None = None) -> tuple[list[Passage], float]:
+        """The passages with their citations and highlighted sentences, and the best coverage of the
+        question's terms. A passage cited by list rows (``stating``) highlights the sentence that
+        states them, and is not scored (thousands of rows: 7 s at 105k reports when it was)."""
         chunks = self.index.store.chunks_by_id([cid for cid, _ in scored])
         terms, quantities = list(parsed.terms), set(parsed.quantities)
+        stating = stating or {}
         passages: list[Passage] = []
         best_coverage = 0.0
         for rank, (cid, score) in enumerate(scored, start=1):
             chunk = chunks[cid]
             doc = self.retriever.documents[chunk.doc_id]
-            best_coverage = max(best_coverage, coverage(terms, weights, chunk.context + " " + chunk.text))
+            if cid not in stating:
+                best_coverage = max(best_coverage, coverage(terms, weights, chunk.context + " " + chunk.text))
+            highlights = ([stating[cid]] if cid in stating
+                          else best_sentences(chunk.text, terms, weights, quantities=quantities))
             ocr_confidence = confidence_for_pages(doc.ocr, chunk.page, chunk.page_end)
             passages.append(Passage(
                 rank=rank, source=doc.path, page=chunk.page, page_end=chunk.page_end,
@@ -175,7 +183,7 @@ class Searcher:
                 citation=format_citation(doc.meta, chunk.section_path, chunk.page, chunk.page_end, doc.path,
                                          ocr_confidence),
                 chunk_id=chunk.id, doc_id=doc.id, start=chunk.start, end=chunk.end,
-                highlights=best_sentences(chunk.text, terms, weights, quantities=quantities), issuer=doc.meta.issuer,
+                highlights=highlights, issuer=doc.meta.issuer,
                 number=doc.meta.number, date=format_date(doc.meta), doc_type=doc.meta.doc_type,
                 province=self.retriever.province_of[doc.id], districts=list(doc.meta.districts), year=doc.meta.year,
                 also_in=self._alternates.get(doc.id, []), ocr_confidence=ocr_confidence))
@@ -220,13 +228,6 @@ def _passage_order(rows: list, related: list[int]) -> dict[int, int]:
     for chunk_id in [r.chunk_id for r in rows] + related:
         order.setdefault(chunk_id, len(order) + 1)
     return order
-
-
-def _stating_first(passages: list[Passage], rows: list) -> list[Passage]:
-    """Each row's passage with the sentence that states the row highlighted first."""
-    spans = {r.chunk_id: r.sentence_span for r in reversed(rows)}
-    return [replace(p, highlights=[spans[p.chunk_id]] + [h for h in p.highlights if h != spans[p.chunk_id]])
-            if p.chunk_id in spans else p for p in passages]
 
 
 def _scoped(filters: Filters, query) -> Filters:

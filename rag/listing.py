@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .answer import coverage
 from .facts import (ACHIEVED, CLAUSE_SPLIT, DocumentPlaces, PassageText, clause_status, extract_facts, plan_section,
@@ -140,6 +141,9 @@ class Statement:
                      if not _heading(text[s:e], headings) and self.holds(text[s:e])), None)
 
 
+_unit_key = lru_cache(maxsize=65_536)(match_key)  # thousands of facts name a few hundred units
+
+
 def _words(text: str) -> list[str]:
     return [fold_word(w) for w in syllables(text)]
 
@@ -166,14 +170,16 @@ class ListAnswerer:
     def rows(self, query: ListQuery, allowed_docs: set[int] | None) -> list[ListRow]:
         """One row per unit (and year) whose facts satisfy a counted condition, newest first."""
         where, params = _fact_where(query)
-        facts = [f for f in self.index.store.facts(where, params) if self._keep(f.doc_id, query, allowed_docs, f)]
-        found: dict[tuple[str, int | None], ListRow] = {}
-        for f in clause_values(facts, query).values():
-            row = self._row(f)
-            key = (match_key(row.unit), row.year)
-            if key not in found or row.value > found[key].value:
-                found[key] = row
-        rows = sorted(found.values(), key=lambda r: (-(r.year or 0), fold(r.province), -r.value, fold(r.unit)))
+        filtered = allowed_docs is not None or query.province is not None or query.district is not None
+        facts = [f for f in self.index.store.largest_facts(where, params, per_document=filtered)
+                 if self._keep(f.doc_id, query, allowed_docs, f)]
+        best: dict[tuple[str, int | None], object] = {}
+        for f in facts:
+            key = (_unit_key(f.unit), f.year)
+            if key not in best or f.value > best[key].value:
+                best[key] = f
+        rows = sorted((self._row(f) for f in best.values()),
+                      key=lambda r: (-(r.year or 0), fold(r.province), -r.value, fold(r.unit)))
         return query.comparison.keep(rows) if query.comparison is not None else rows
 
     def _keep(self, doc_id: int, query: ListQuery, allowed_docs: set[int] | None, fact=None) -> bool:

@@ -81,6 +81,7 @@ def _record_of() -> dict[str, Province]:
     return {f: p for p in all_provinces() for f in p.former}
 
 
+@lru_cache(maxsize=4096)  # list answers ask it once per row, of a few dozen names
 def _former(name: str) -> str | None:
     """The former province ``name`` denotes, spelt as in the data; None when unknown."""
     index = _former_by_key()

@@ -219,6 +219,22 @@ class Store:
         return [StoredFact(*row) for row in self.db.execute(
             f"SELECT {StoredFact.COLUMNS} FROM facts WHERE {where}", list(params))]
 
+    def largest_facts(self, where: str, params: Sequence[object], per_document: bool = True) -> list[StoredFact]:
+        """Of the facts of canonical documents (one copy of each report) matching ``where``: per
+        clause the counted noun's figure (a table line's only when the clause has none), then the
+        largest per unit and year — per document too when ``per_document`` (the caller filters
+        documents). Done in SQL: an unscoped list question matches 73k facts at 105k reports, and
+        fetching them all took 0.5 s."""
+        group = "doc_id, unit, year" if per_document else "unit, year"
+        return [StoredFact(*row) for row in self.db.execute(
+            f"""WITH m AS (SELECT {StoredFact.COLUMNS},
+                                  max(head != '') OVER (PARTITION BY chunk_id, clause) AS clause_has_head
+                           FROM facts WHERE ({where}) AND doc_id IN (
+                               SELECT id FROM documents WHERE canonical_id IS NULL OR canonical_id = id))
+                SELECT {StoredFact.COLUMNS.replace("value", "max(value)")} FROM m
+                WHERE head != '' OR NOT clause_has_head
+                GROUP BY {group}""", list(params))]
+
     def delete_document(self, doc_id: int) -> None:
         self.db.execute("DELETE FROM facts WHERE doc_id = ?", (doc_id,))
         self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))

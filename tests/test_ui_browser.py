@@ -6,6 +6,8 @@ Skipped, with the reason shown, where chromium or playwright is not installed
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import pytest
@@ -79,6 +81,12 @@ def test_question_cards_source_copy_and_export(page, site, tmp_path):
     assert sorted(line[:4] for line in lines) == [["Ba Chẽ", "Quảng Ninh", "5", "2023"],
                                                  ["Bình Liêu", "Quảng Ninh", "1", "2023"]]
     assert "2 huyện" in table.locator("tfoot").inner_text()
+    # the bar chart beside the table: Ba Chẽ's bar (5) drawn five times as long as Bình Liêu's (1)
+    bars = {page.locator(".rag-chart .rag-bar-row").nth(i).locator(".rag-bar-label").inner_text():
+            page.locator(".rag-chart .rag-bar").nth(i).bounding_box()["width"] for i in range(2)}
+    assert set(bars) == {"Ba Chẽ", "Bình Liêu"} and 4.5 < bars["Ba Chẽ"] / bars["Bình Liêu"] < 5.5, bars
+    shots = Path(os.environ.get("RAG_SCREENSHOT_DIR", tmp_path))  # RAG_SCREENSHOT_DIR=docs refreshes docs/ui.md's
+    page.locator(".rag-answer").first.screenshot(path=str(shots / "screenshot-list.png"))
     ref = table.locator("tbody tr").last.locator("a.rag-ref")
     rank = ref.get_attribute("data-rank")
     ref.click()
