@@ -94,8 +94,7 @@ def compose_list_answer(rows: list[AnswerRow], what: str, count_units: bool, lev
     and the heading says so."""
     noun = _LEVEL_NAMES.get(level, level)
     if not rows:
-        return (f"Không tìm thấy {noun} nào trong kho báo cáo thỏa mãn điều kiện này. "
-                f"(No report in the archive states this for any {'unit' if level != 'huyện' else 'district'}.)")
+        return f"Không tìm thấy {noun} nào trong kho báo cáo thỏa mãn điều kiện này."
     units = {fold(r.unit) for r in rows}
     heading = f"{len(units)} {noun} {what}:" if not count_units else f"Có {len(units)} {noun} {what}:"
     if all(r.value is None for r in rows):
@@ -169,8 +168,7 @@ def best_sentences(text: str, terms: list[str], weights: dict[str, float], limit
 def compose_answer(question: str, passages: list[Passage], found: bool, quotes: int = 3) -> str:
     """An extractive answer: the best sentence of each of the first passages, with ``[n]``."""
     if not found or not passages:
-        return ("Không tìm thấy thông tin trả lời câu hỏi này trong kho báo cáo đã lập chỉ mục. "
-                "(No passage in the indexed reports answers this question.)")
+        return "Không tìm thấy thông tin trả lời câu hỏi này trong kho báo cáo đã lập chỉ mục."
     wanted = quantity_phrases(question)
     lines = []
     for p in passages[:quotes]:

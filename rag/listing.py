@@ -24,8 +24,11 @@ from .provinces import covers, merge_note
 from .question import Comparison, ListQuery, parse_list_question, split_comparison  # noqa: F401 - re-exported
 from .vntext import fold, fold_word, match_key, split_sentences, syllables
 
-# passages a condition without a count is looked for in (retrieval depth), and the share of the
-# condition's IDF weight one sentence must hold to state it
+# passages a condition without a count is looked for in (retrieval depth, in the province and year
+# asked), and the share of the condition's IDF weight one sentence must hold to state it. Measured
+# on 2026-12-01 (8 no-count questions of two generated archives, 25 rows; 5 on the five reports):
+# 0.4 takes "ban hành Kế hoạch … chuyển giao" for "kế hoạch chuyển đổi số"; 0.5 and 0.6 are equal
+# and exact; 0.7 loses Triệu Sơn's "khó khăn do nhân lực ít" (dev d12); 0.8 loses 3 generated rows
 PASSAGE_DEPTH = 30
 SENTENCE_COVERAGE = 0.6
 PHRASE_MIN_DF = 2  # a two-syllable pair the archive writes in fewer passages is no phrase ("hoach_chuyen")
