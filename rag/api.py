@@ -180,8 +180,7 @@ class Searcher:
             passages.append(Passage(
                 rank=rank, source=doc.path, page=chunk.page, page_end=chunk.page_end,
                 section=" › ".join(chunk.section_path), text=chunk.text, score=round(score, 6),
-                citation=format_citation(doc.meta, chunk.section_path, chunk.page, chunk.page_end, doc.path,
-                                         ocr_confidence),
+                citation=format_citation(doc.meta, chunk.section_path, chunk.page, chunk.page_end, ocr_confidence),
                 chunk_id=chunk.id, doc_id=doc.id, start=chunk.start, end=chunk.end,
                 highlights=highlights, issuer=doc.meta.issuer,
                 number=doc.meta.number, date=format_date(doc.meta), doc_type=doc.meta.doc_type,

@@ -1,8 +1,6 @@
-"""Ready-to-paste Vietnamese citations: issuer, document number, date, section, page."""
+"""Ready-to-paste Vietnamese citations in the official order: type, number, date, issuer; section, page."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from .metadata import DocumentMetadata
 from .ocr import ocr_note
@@ -28,17 +26,28 @@ def format_pages(page: int | None, page_end: int | None) -> str:
     return f"tr. {page}"
 
 
+def document_reference(meta: DocumentMetadata) -> str:
+    """The document as Vietnamese drafting cites it: ``Báo cáo số 245/BC-UBND ngày 21/10/2024 của UBND
+    huyện Mường Lát``; a blank number or a partial date as written (``số …/BC-UBND``, ``tháng
+    12/2024``); a news item as news: ``Tin bài “…” đăng trên Cổng TTĐT Sở KH&CN tỉnh Quảng Ninh ngày
+    14/03/2023``."""
+    date = format_date(meta)
+    if meta.doc_type == "Tin tức":
+        title = f" “{meta.title}”" if meta.title else ""
+        where = f" đăng trên Cổng TTĐT {meta.issuer}" if meta.issuer else ""
+        return " ".join(x for x in (f"Tin bài{title}{where}", date) if x)
+    number = meta.number_display()  # "số 245/BC-UBND", "số …/BC-UBND" or ""
+    issuer = f"của {meta.issuer}" if meta.issuer else ""
+    return " ".join(x for x in (meta.doc_type or "Văn bản", number, date, issuer) if x)
+
+
 def format_citation(meta: DocumentMetadata, section_path: tuple[str, ...], page: int | None,
-                    page_end: int | None, source: str, ocr_confidence: float | None = None) -> str:
-    """E.g. ``UBND huyện Quan Hoá, Công văn số …/UBND-KTHT, tháng 12/2024, mục 4. Nhiệm vụ…, tr. 2 (quan-hoa.pdf)``;
-    text read by OCR says so: ``…, tr. 2 (OCR, 96%) (quan-hoa-scan.pdf)``."""
-    doc = " ".join(x for x in (meta.doc_type, meta.number_display()) if x)
-    title = f"“{meta.title}”" if meta.title and meta.doc_type in ("Tin tức", "Văn bản") else ""
+                    page_end: int | None, ocr_confidence: float | None = None) -> str:
+    """The one citation UI, CLI, JSON and exports print: the document reference, then where in it:
+    ``Công văn số …/UBND-KTHT tháng 12/2024 của UBND huyện Quan Hoá, mục 4. Nhiệm vụ…, tr. 2``; text read
+    by OCR says so (``tr. 2 (OCR, 96%)``). The file name is not part of it (``Passage.source``)."""
     section = section_path[-1] if section_path and section_path[-1] != "Phần mở đầu" else ""
-    pieces = [meta.issuer, doc, title, format_date(meta), f"mục {section}" if section else "",
-              format_pages(page, page_end)]
+    pieces = [document_reference(meta), f"mục {section}" if section else "", format_pages(page, page_end)]
     text = ", ".join(p for p in pieces if p)
     note = ocr_note(ocr_confidence)
-    if note:
-        text = f"{text} {note}" if text else note
-    return f"{text} ({Path(source).name})" if text else Path(source).name
+    return f"{text} {note}" if note else text

@@ -35,7 +35,7 @@ def test_ask_json_and_stdin_jsonl(txt_index):
     rows = [json.loads(line) for line in lines.stdout.splitlines()]
     assert [r["found"] for r in rows] == [True, False]
     assert "11 sản phẩm OCOP đạt ba (03) sao" in rows[0]["passages"][0]["text"]
-    assert rows[0]["passages"][0]["citation"].startswith("UBND huyện Quan Hoá")
+    assert rows[0]["passages"][0]["citation"].startswith("Công văn số …/UBND-KTHT tháng 12/2024 của UBND huyện Quan Hoá")
 
 
 def test_missing_index_is_a_one_line_error(tmp_path):

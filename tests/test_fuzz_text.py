@@ -168,7 +168,7 @@ def test_metadata_and_citation_take_any_text(text):
     assert meta.year is None or isinstance(meta.year, int)
     assert meta.date == "" or meta.date.replace("-", "").isascii()
     assert isinstance(format_date(meta), str)
-    assert isinstance(format_citation(meta, ("1. Mục",), 1, 2, "a.pdf"), str)
+    assert isinstance(format_citation(meta, ("1. Mục",), 1, 2), str)
     assert isinstance(capitalised_prefix(text), str)
 
 

@@ -79,6 +79,13 @@ def test_shapes_on_the_five_reports(question, expected, txt_searcher):
         assert f"{row.value:02d}" in passage.text[s:e], (row, passage.text[s:e])
 
 
+@pytest.mark.parametrize("question", ["Which districts have 4-star OCOP products?",
+                                      "nhung huyen nao co san pham ocop 4 sao"])
+def test_the_heading_states_the_understood_condition_in_vietnamese(question, txt_searcher):
+    """Typed in English or without diacritics, the list heading is proper Vietnamese (issue 15 item 3)."""
+    assert txt_searcher.ask(question).answer.splitlines()[0] == "2 huyện có sản phẩm OCOP 4 sao:"
+
+
 def test_a_condition_without_a_count_lists_the_units_whose_reports_state_it(txt_searcher):
     answer = txt_searcher.ask("Những địa phương nào gặp khó khăn do thiếu nhân lực làm công tác khoa học công nghệ?")
     assert answer.found and [r.unit for r in answer.rows] == ["Triệu Sơn"] and answer.rows[0].value is None

@@ -295,7 +295,7 @@ def test_scanned_report_is_searchable_and_cited_with_its_page(scanned_index, emb
     assert hits, [p.citation for p in top3]
     hit = hits[0]
     assert Path(hit.source).name == SCAN.name and hit.page == 2
-    assert "tr. 2" in hit.citation and SCAN.name in hit.citation
+    assert "tr. 2" in hit.citation and "(OCR, " in hit.citation and SCAN.name not in hit.citation
 
 
 def test_skips_recorded_before_ocr_are_stale_once_ocr_runs(fake_tesseract, monkeypatch):

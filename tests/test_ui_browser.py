@@ -132,7 +132,8 @@ def test_question_cards_source_copy_and_export(page, site, tmp_path):
     saved = tmp_path / "trich-dan.md"
     download_info.value.save_as(saved)
     assert "(Nguồn" not in saved.read_text(encoding="utf-8")  # Markdown form: quote then "— citation"
-    assert "— Sở KH&CN tỉnh Quảng Ninh" in saved.read_text(encoding="utf-8")
+    assert "— Tin bài “" in saved.read_text(encoding="utf-8")  # the official citation form (rag.citation)
+    assert "đăng trên Cổng TTĐT Sở KH&CN tỉnh Quảng Ninh ngày 14/03/2023" in saved.read_text(encoding="utf-8")
 
 
 def test_empty_question_and_example(page):

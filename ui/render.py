@@ -168,7 +168,6 @@ def _card(p: Passage) -> str:
         meta.append(f"<span class='rag-section'>Mục: {esc(p.section)}</span>")
     if pages:
         meta.append(f"<span class='rag-page'>{esc(pages)}</span>")
-    meta.append(f"<span class='rag-score' title='Điểm xếp hạng'>điểm {p.score:.3f}</span>")
     open_label = f"Mở nguồn ({pages})" if pages else "Mở nguồn"
     return (
         f"<article class='rag-card' id='rag-p-{p.rank}' data-rank='{p.rank}'>"
@@ -343,7 +342,6 @@ CSS = """
 .rag-card.rag-flash { background: #fefce8; transition: background .6s; }
 .rag-card-head { display: flex; flex-wrap: wrap; gap: 4px 12px; align-items: baseline; font-size: 13px; color: #4b5563; }
 .rag-rank { font-weight: 700; color: #1d4ed8; font-size: 15px; }
-.rag-score { margin-left: auto; color: #9ca3af; }
 .rag-text { white-space: pre-line; margin: 6px 0; font-size: 15px; }
 .rag-text mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
 .rag-cite { font-size: 13px; color: #374151; background: #f9fafb; border-left: 3px solid #93c5fd; padding: 4px 8px; }
