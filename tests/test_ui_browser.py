@@ -64,6 +64,12 @@ def _ask(page, question: str) -> None:
 
 
 def test_question_cards_source_copy_and_export(page, site, tmp_path):
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    # a notice is titled in Vietnamese: exporting before any question
+    page.locator("#rag-export-md").click()
+    toast = page.locator(".toast-body").first
+    toast.wait_for()
+    assert "Lưu ý" in toast.inner_text() and "Warning" not in toast.inner_text()
     _ask(page, OCOP)
     cards = page.locator(".rag-card")
     assert cards.count() >= 2

@@ -116,6 +116,23 @@ def _choices(values: list[str]) -> list[tuple[str, str]]:
     return [("Tất cả", ALL)] + [(v, v) for v in values]
 
 
+# notices are titled in Vietnamese (Gradio's default titles are "Warning" and "Info"); the page says
+# it is Vietnamese (screen readers, spell-checkers and translators read <html lang>)
+WARNING_TITLE = "Lưu ý"
+INFO_TITLE = "Thông báo"
+# Gradio 6 titles a toast by its type ("Warning", "Info") whatever ``title`` says: the page renames them
+HEAD = """<script>
+document.documentElement.lang = 'vi';
+const RAG_TOAST_TITLES = {Warning: '%s', Info: '%s', Error: 'Lỗi', Success: 'Xong'};
+new MutationObserver(() => document.querySelectorAll('.toast-title, .toast-title *').forEach(el => {
+  for (const node of el.childNodes) {
+    const name = node.nodeType === 3 && node.textContent.trim();
+    if (name && RAG_TOAST_TITLES[name]) node.textContent = node.textContent.replace(name, RAG_TOAST_TITLES[name]);
+  }
+})).observe(document.documentElement, {childList: true, subtree: true});
+</script>""" % (WARNING_TITLE, INFO_TITLE)
+
+
 def build_blocks(service: SearchService) -> gr.Blocks:
     """The Blocks app: a question tab and a corpus tab."""
 
@@ -138,10 +155,10 @@ def build_blocks(service: SearchService) -> gr.Blocks:
 
     def on_export(answer: dict | None, selected: list[str], fmt: str):
         if not answer or not answer.get("passages"):
-            gr.Warning("Chưa có đoạn trích nào để xuất. Hãy đặt câu hỏi trước.")
+            gr.Warning("Chưa có đoạn trích nào để xuất. Hãy đặt câu hỏi trước.", title=WARNING_TITLE)
             return gr.update(value=None, visible=False)
         if not selected:
-            gr.Warning("Hãy chọn ít nhất một đoạn trích để xuất.")
+            gr.Warning("Hãy chọn ít nhất một đoạn trích để xuất.", title=WARNING_TITLE)
             return gr.update(value=None, visible=False)
         return gr.update(value=str(export_file(answer, [int(r) for r in selected], fmt)), visible=True)
 
@@ -167,7 +184,7 @@ def build_blocks(service: SearchService) -> gr.Blocks:
     def on_upload(files: list[str] | None, progress=gr.Progress()):
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
         if not paths:
-            gr.Warning("Hãy chọn tệp báo cáo để tải lên.")
+            gr.Warning("Hãy chọn tệp báo cáo để tải lên.", title=WARNING_TITLE)
             return (render.message_html("Chưa chọn tệp nào.", "warn"), *refresh()[:-1], None)
         progress(0, desc="Kiểm tra tệp")
 
@@ -177,7 +194,7 @@ def build_blocks(service: SearchService) -> gr.Blocks:
         outcome = service.add_reports([(p, Path(p).name) for p in paths], progress=report)
         progress(1.0, desc="Mở lại chỉ mục")
         if outcome.added:
-            gr.Info(f"Đã thêm {len(outcome.added)} báo cáo vào kho.")
+            gr.Info(f"Đã thêm {len(outcome.added)} báo cáo vào kho.", title=INFO_TITLE)
         status = "".join(render.message_html(text, kind) for kind, text in outcome.messages())
         return (status, *refresh()[:-1], None)
 
@@ -400,7 +417,7 @@ def create_app(service: SearchService, auth: tuple[str, str] | None = None,
     gr.mount_gradio_app(app, blocks, path="/", auth=auth, auth_message=LOGIN_MESSAGE,
                         show_error=False, ssr_mode=False, max_file_size=MAX_UPLOAD_BYTES, footer_links=["api"],
                         theme=_theme(), css=render.CSS + EXTRA_CSS, allowed_paths=[], blocked_paths=[],
-                        mcp_server=False, i18n=gr.I18n(en=UI_STRINGS, vi=UI_STRINGS))
+                        mcp_server=False, i18n=gr.I18n(en=UI_STRINGS, vi=UI_STRINGS), head=HEAD)
     # Gradio checks that a file named in an event was really uploaded (in its upload folder, links resolved)
     # only once the Blocks count as launched, which launch() marks and mount_gradio_app does not: without it
     # an event could name any server file as an "upload" (processing_utils._check_allowed). Nothing else in
