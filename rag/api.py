@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
@@ -120,8 +121,19 @@ class Searcher:
         passages, best_coverage = self._passages([(h.chunk_id, h.score) for h in hits], parsed, weights)
         found = (bool(passages) and best_coverage >= self.settings.found_coverage and self._scope_covered(parsed, passages)
                  and _quantities_covered(parsed, passages))
-        return Answer(question, compose_answer(question, passages, found), found, passages,
-                      {k: v for k, v in asdict(filters).items() if v})
+        text = compose_answer(question, passages, found)
+        if not found and (missing := self._missing_scope(parsed)):
+            text = f"{missing} {text}"
+        return Answer(question, text, found, passages, {k: v for k, v in asdict(filters).items() if v})
+
+    def _missing_scope(self, parsed: ParsedQuestion) -> str:
+        """"Kho chưa có báo cáo nào về Lào Cai." when no report of the archive is about a place (or of a
+        year) the question names: why nothing answers, said plainly."""
+        places = [p for p in parsed.scope.places if not self.retriever.has_reports_about(p)]
+        years = [y for y in parsed.scope.years if not self.retriever.has_reports_of(y)]
+        parts = [f"về {', '.join(_as_written(parsed.text, p) for p in places)}"] if places else []
+        parts += [f"năm {', '.join(str(y) for y in years)}"] if years else []
+        return f"Kho chưa có báo cáo nào {' và '.join(parts)}." if parts else ""
 
     def _weights(self, terms) -> dict[str, float]:
         return {t: max(self.index.lexical.idf(t), 0.1) for t in terms}
@@ -219,6 +231,16 @@ def _manifest_model(index_dir: Path) -> dict | None:
 def _load_embedder(model: dict, settings: Settings) -> Embedder:
     return Embedder(ModelSpec(model["name"], model.get("query_prompt", ""), model.get("passage_prompt", "")),
                     batch_size=settings.batch_size, backend=settings.backend, query_threads=settings.query_threads)
+
+
+def _as_written(question: str, place: str) -> str:
+    """``place`` (folded) as the question writes it: "lao cai" -> "Lào Cai" from "… tỉnh Lào Cai …"."""
+    words = re.findall(r"[\w']+", question)
+    size = len(place.split())
+    for i in range(len(words) - size + 1):
+        if fold(" ".join(words[i:i + size])) == place:
+            return " ".join(words[i:i + size])
+    return place.title()
 
 
 def _passage_order(rows: list, related: list[int]) -> dict[int, int]:

@@ -16,7 +16,7 @@ import numpy as np
 from .config import Settings
 from .embedding import Embedder
 from .index_dir import OpenIndex, load_chunk_docs
-from .provinces import covers
+from .provinces import covers, former_names
 from .question import ParsedQuestion, QueryScope, QuestionReader
 from .vntext import fold, fold_word, match_key, quantity_phrases
 
@@ -87,6 +87,14 @@ class HybridRetriever:
         self.known_places = {fold_word(name) for d in self.documents.values()
                              for name in (*d.meta.districts, d.meta.province) if name and len(name) > 3}
         self.reader = QuestionReader(self.known_places, index.accents, settings.restore_accents)
+
+    def has_reports_about(self, place: str) -> bool:
+        """Whether some document is about ``place`` (folded), or about a province merged into it."""
+        names = [place] + [fold_word(n) for n in former_names(place)]
+        return any(n in about for about in self.doc_places.values() for n in names)
+
+    def has_reports_of(self, year: int) -> bool:
+        return any(d.meta.year == year for d in self.documents.values())
 
     def read(self, query: str | ParsedQuestion) -> ParsedQuestion:
         return query if isinstance(query, ParsedQuestion) else self.reader.read(query)

@@ -144,7 +144,8 @@ def build_blocks(service: SearchService) -> gr.Blocks:
         notice = render.message_html(result.message, result.kind) if result.message else ""
         choices = [(_short_label(p), str(p.rank)) for p in result.answer.passages]
         return (render.render_answer(result.answer, notice), result.to_json(),
-                gr.update(choices=choices, value=[c[1] for c in choices]), gr.update(value=None, visible=False))
+                gr.update(choices=choices, value=[c[1] for c in choices] if result.answer.found else []),
+                gr.update(value=None, visible=False))  # the closest passages of a "not found" are not pre-chosen
 
     def api_ask(question: str, province: str = "", district: str = "", year: str = "", doc_type: str = "",
                 top_k: int = 5) -> dict:

@@ -161,7 +161,7 @@ def _number(number: str) -> str:
     return f"số …{number}" if number.startswith("/") else f"số {number}"
 
 
-def _card(p: Passage) -> str:
+def _card(p: Passage, marked: bool = True) -> str:
     pages = page_label(p.page, p.page_end)
     meta = []
     if p.section:
@@ -172,7 +172,7 @@ def _card(p: Passage) -> str:
     return (
         f"<article class='rag-card' id='rag-p-{p.rank}' data-rank='{p.rank}'>"
         f"<div class='rag-card-head'><span class='rag-rank'>[{p.rank}]</span>{''.join(meta)}</div>"
-        f"<div class='rag-text'>{highlighted(p.text, p.highlights)}</div>"
+        f"<div class='rag-text'>{highlighted(p.text, p.highlights if marked else [])}</div>"
         f"<div class='rag-cite'><b>Trích dẫn:</b> {esc(p.citation)}</div>"
         "<div class='rag-actions'>"
         f"<a class='rag-btn rag-open' href='{esc(source_url(p.doc_id, p.source, p.page))}' target='_blank' "
@@ -261,12 +261,15 @@ def render_answer(answer: Answer, notice: str = "") -> str:
     groups = _groups(answer.passages)
     filters = ", ".join(f"{_FILTER_NAMES.get(k, k)}: {v}" for k, v in answer.filters.items())
     summary = f"{len(answer.passages)} đoạn trích từ {len(groups)} báo cáo"
+    if not answer.found:  # shown for reading, not as answers: nothing is marked as if it answered
+        summary = (f"Các đoạn gần nhất với câu hỏi (không phải câu trả lời): {len(answer.passages)} đoạn trích "
+                   f"từ {len(groups)} báo cáo")
     if filters:
         summary += f" · lọc theo {filters}"
     parts.append(f"<div class='rag-summary'>{esc(summary)}</div>")
     for g in groups:
         parts.append(f"<section class='rag-doc' data-doc='{g.doc_id}'>{_doc_header(g.passages[0], len(g.passages))}"
-                     + "".join(_card(p) for p in g.passages) + "</section>")
+                     + "".join(_card(p, marked=answer.found) for p in g.passages) + "</section>")
     return f"<div class='rag-result' data-question='{esc(answer.question)}'>" + "".join(parts) + "</div>"
 
 
