@@ -401,7 +401,7 @@ def _passage(text: str, **kw):
     from rag.answer import Passage
 
     base = dict(rank=1, source="corpus/pdf/a.pdf", page=3, page_end=3, section="1. Kết quả", text=text, score=0.5,
-                citation="UBND huyện X, Báo cáo số 1/BC-UBND, tr. 3 (a.pdf)", chunk_id=1, doc_id=7, start=0,
+                citation="Báo cáo số 1/BC-UBND ngày 01/02/2024 của UBND huyện X, tr. 3", chunk_id=1, doc_id=7, start=0,
                 end=len(text), highlights=[(0, 10)], issuer="UBND huyện X", number="1/BC-UBND",
                 date="ngày 01/02/2024", doc_type="Báo cáo", province="Thanh Hóa", districts=["X"], year=2024)
     base.update(kw)
@@ -435,7 +435,7 @@ def test_cards_grouped_by_report_with_page_links_and_copy_text():
     assert "/nguon/9/b.txt'" in page and "#page" not in page.split("/nguon/9/b.txt")[1][:5]
     assert "<mark>Câu một.</mark> Câu hai." in page
     assert "3 đoạn trích từ 2 báo cáo" in page
-    assert copy_text(a) == "“Câu một. Câu hai.”\n(Nguồn: UBND huyện X, Báo cáo số 1/BC-UBND, tr. 3 (a.pdf))"
+    assert copy_text(a) == "“Câu một. Câu hai.”\n(Nguồn: Báo cáo số 1/BC-UBND ngày 01/02/2024 của UBND huyện X, tr. 3)"
 
 
 def test_export_docx_and_markdown(tmp_path):
@@ -446,10 +446,34 @@ def test_export_docx_and_markdown(tmp_path):
 
     answer = Answer("Câu hỏi?", "", True, [_passage("Đoạn một.", rank=1), _passage("Đoạn hai.", rank=2)]).to_json()
     md = export_file(answer, [2], "md", tmp_path).read_text(encoding="utf-8")
-    assert "> Đoạn hai." in md and "Đoạn một." not in md and "— UBND huyện X, Báo cáo số 1/BC-UBND" in md
+    assert "> Đoạn hai." in md and "Đoạn một." not in md and "— Báo cáo số 1/BC-UBND ngày 01/02/2024 của UBND huyện X" in md
     doc = Document(str(export_file(answer, [1, 2], "docx", tmp_path)))
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "Đoạn một." in text and "Đoạn hai." in text and "Nguồn: UBND huyện X" in text
+    assert "Đoạn một." in text and "Đoạn hai." in text and "Nguồn: Báo cáo số 1/BC-UBND" in text
+
+
+def test_exports_hold_the_whole_answer(tmp_path):
+    """Question, answer, the list table, then the chosen excerpts (issue 15 item 2); read back."""
+    from docx import Document
+
+    from rag.answer import Answer, AnswerRow
+    from ui.export import export_file
+
+    rows = [AnswerRow("Ba Chẽ", "Quảng Ninh", 5, 2023, 1, "a.pdf"),
+            AnswerRow("Thanh Liêm", "Hà Nam", None, 2022, 2, "b.pdf", note="Hà Nam cũ, nay thuộc Ninh Bình")]
+    answer = Answer("Những huyện nào có sản phẩm OCOP 4 sao?", "2 huyện có sản phẩm OCOP 4 sao:\n- Ba Chẽ …: 5 [1]",
+                    True, [_passage("Đoạn một.", rank=1), _passage("Đoạn hai.", rank=2)], rows=rows).to_json()
+    doc = Document(str(export_file(answer, [2], "docx", tmp_path)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert text.index("Những huyện nào có sản phẩm OCOP 4 sao?") < text.index("2 huyện có sản phẩm OCOP 4 sao:") \
+        < text.index("Đoạn hai.") and "Đoạn một." not in text and "- Ba Chẽ" not in text
+    [table] = doc.tables
+    cells = [[c.text for c in r.cells] for r in table.rows]
+    assert cells == [["Đơn vị", "Tỉnh", "Số lượng", "Năm", "Nguồn"], ["Ba Chẽ", "Quảng Ninh", "5", "2023", "[1]"],
+                     ["Thanh Liêm (Hà Nam cũ, nay thuộc Ninh Bình)", "Hà Nam", "–", "2022", "[2]"]]
+    md = export_file(answer, [], "md", tmp_path).read_text(encoding="utf-8")
+    assert md.startswith("# Những huyện nào có sản phẩm OCOP 4 sao?") and "| Ba Chẽ | Quảng Ninh | 5 | 2023 | [1] |" in md
+    assert "## Trích dẫn" not in md  # nothing chosen: the answer alone
 
 
 def test_no_index_shows_a_message(tmp_path, settings):

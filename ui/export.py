@@ -52,12 +52,38 @@ def _selected(answer: dict, ranks: list[int] | None) -> list[dict]:
     return [p for p in passages if int(p["rank"]) in wanted]
 
 
+ROW_HEADER = ("Đơn vị", "Tỉnh", "Số lượng", "Năm", "Nguồn")
+
+
+def _answer_lines(answer: dict) -> list[str]:
+    """The answer's text; a list answer's heading only (its rows go in the table)."""
+    lines = (answer.get("answer") or "").splitlines()
+    return [line for line in lines if not line.lstrip().startswith("- ")] if answer.get("rows") else lines
+
+
+def _row_cells(row: dict) -> list[str]:
+    unit = row.get("unit", "") + (f" ({row['note']})" if row.get("note") else "")
+    value = row.get("value")
+    return [unit, row.get("province") or "", "–" if value is None else str(value), str(row.get("year") or ""),
+            f"[{row.get('passage')}]"]
+
+
 def to_markdown(answer: dict, ranks: list[int] | None = None) -> str:
-    lines = [f"# Trích dẫn: {answer.get('question', '')}", ""]
+    """The whole answer for drafting: the question, the answer (a list answer's rows as a table),
+    then the chosen excerpts, each with its citation."""
+    lines = [f"# {answer.get('question', '')}", ""]
     lines.append(f"_Xuất ngày {time.strftime('%d/%m/%Y %H:%M')} từ kho báo cáo._")
-    lines.append("")
-    for p in _selected(answer, ranks):
-        lines.append(f"## [{p['rank']}] {p.get('section') or 'Đoạn trích'}")
+    lines += ["", "## Trả lời" if answer.get("found") else "## Chưa tìm thấy câu trả lời chắc chắn", ""]
+    lines += [line.replace("|", "\\|") for line in _answer_lines(answer)] + [""]
+    if answer.get("rows"):
+        lines += ["| " + " | ".join(ROW_HEADER) + " |", "|" + "---|" * len(ROW_HEADER)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _row_cells(r)) + " |" for r in answer["rows"]]
+        lines.append("")
+    chosen = _selected(answer, ranks)
+    if chosen:
+        lines += ["## Trích dẫn", ""]
+    for p in chosen:
+        lines.append(f"### [{p['rank']}] {p.get('section') or 'Đoạn trích'}")
         lines.append("")
         for para in clean_excerpt(p["text"]).split("\n"):
             lines.append(f"> {para}")
@@ -68,6 +94,7 @@ def to_markdown(answer: dict, ranks: list[int] | None = None) -> str:
 
 
 def to_docx(answer: dict, ranks: list[int] | None, path: Path) -> Path:
+    """The same as ``to_markdown`` as a Word document (Times New Roman 13, as administrative texts)."""
     from docx import Document
     from docx.shared import Pt, RGBColor
 
@@ -75,11 +102,25 @@ def to_docx(answer: dict, ranks: list[int] | None, path: Path) -> Path:
     style = doc.styles["Normal"]
     style.font.name = "Times New Roman"
     style.font.size = Pt(13)
-    doc.add_heading(f"Trích dẫn: {answer.get('question', '')}", level=1)
+    doc.add_heading(answer.get("question", ""), level=1)
     note = doc.add_paragraph(f"Xuất ngày {time.strftime('%d/%m/%Y %H:%M')} từ kho báo cáo.")
     note.runs[0].italic = True
-    for p in _selected(answer, ranks):
-        doc.add_heading(f"[{p['rank']}] {p.get('section') or 'Đoạn trích'}", level=2)
+    doc.add_heading("Trả lời" if answer.get("found") else "Chưa tìm thấy câu trả lời chắc chắn", level=2)
+    for line in _answer_lines(answer):
+        doc.add_paragraph(line)
+    if answer.get("rows"):
+        table = doc.add_table(rows=1, cols=len(ROW_HEADER))
+        table.style = "Table Grid"
+        for cell, text in zip(table.rows[0].cells, ROW_HEADER):
+            cell.text = text
+        for row in answer["rows"]:
+            for cell, text in zip(table.add_row().cells, _row_cells(row)):
+                cell.text = text
+    chosen = _selected(answer, ranks)
+    if chosen:
+        doc.add_heading("Trích dẫn", level=2)
+    for p in chosen:
+        doc.add_heading(f"[{p['rank']}] {p.get('section') or 'Đoạn trích'}", level=3)
         for para in clean_excerpt(p["text"]).split("\n"):
             doc.add_paragraph(para, style="Quote")
         cite = doc.add_paragraph()
