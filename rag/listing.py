@@ -168,7 +168,6 @@ class ListAnswerer:
     def __init__(self, retriever) -> None:
         self.retriever = retriever
         self.index = retriever.index
-        self.searchable = set(int(d) for d in set(retriever.row_doc.tolist()))  # one copy of each report
 
     def rows(self, query: ListQuery, allowed_docs: set[int] | None) -> list[ListRow]:
         """One row per unit (and year) whose facts satisfy a counted condition, newest first."""
@@ -186,7 +185,7 @@ class ListAnswerer:
         return query.comparison.keep(rows) if query.comparison is not None else rows
 
     def _keep(self, doc_id: int, query: ListQuery, allowed_docs: set[int] | None, fact=None) -> bool:
-        if doc_id not in self.searchable or (allowed_docs is not None and doc_id not in allowed_docs):
+        if allowed_docs is not None and doc_id not in allowed_docs:  # one copy of each report: Store.largest_facts
             return False
         if query.district is not None:
             doc = self.retriever.documents[doc_id]

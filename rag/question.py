@@ -401,11 +401,8 @@ class QuestionReader:
         what was parsed, with diacritics restored from the archive ("có sản phẩm OCOP 4 sao")."""
         if listing is None:
             return ""
-        if vietnamese and not listing.total:
+        if (vietnamese and not listing.total) or not listing.counted:
             return condition_text(understood)
-        words = [*listing.head, *listing.topic] + ([str(listing.qualifier[0]), listing.qualifier[1]]
-                                                    if listing.qualifier else [])
-        if not listing.counted:
-            return condition_text(understood)
-        phrase = " ".join(words)
+        qualifier = [str(listing.qualifier[0]), listing.qualifier[1]] if listing.qualifier else []
+        phrase = " ".join([*listing.head, *listing.topic, *qualifier])
         return "có " + (self.accents.restore(phrase) if self.accents is not None else phrase)
