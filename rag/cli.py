@@ -46,24 +46,42 @@ def _quiet_libraries() -> None:
         pass
 
 
-def _progress_printer():
-    """A progress callback drawing one line per stage on stderr (a tqdm bar when stderr is a terminal)."""
+# without a terminal (make run piped, CI logs) a line at most this often per stage, and at each stage's end
+PROGRESS_LINE_SECONDS = 5.0
+
+
+def _progress_printer(stream=None, clock=None):
+    """A progress callback for stderr: a tqdm bar per stage on a terminal; otherwise one line per stage at
+    most every PROGRESS_LINE_SECONDS and when it ends ("embed: 64/150 passages, 12.3/s, ~7 s left")."""
+    import time
+
     from tqdm import tqdm
 
+    from .progress import UNITS_EN, ProgressMeter
+
+    stream = stream or sys.stderr
+    clock = clock or time.monotonic
+    meter = ProgressMeter(clock=clock)
     bars: dict[str, tqdm] = {}
+    printed: dict[str, float] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            unit = {"read": "file", "ocr": "page"}.get(stage, "chunk")
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit, file=sys.stderr, leave=False,
-                                     disable=not sys.stderr.isatty())
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-            bars.pop(stage, None)  # the next file's OCR gets a bar of its own
+        report = meter.update(stage, done, total)
+        if stream.isatty():
+            bar = bars.get(stage)
+            if bar is None:
+                bar = bars[stage] = tqdm(total=total, desc=stage, unit=UNITS_EN.get(stage, "item"),
+                                         file=stream, leave=False)
+            bar.total, bar.n = total, done
+            bar.refresh()
+            if done >= total:
+                bar.close()
+                bars.pop(stage, None)  # the next file's OCR gets a bar of its own
+            return
+        now = clock()
+        if done >= total or now - printed.get(stage, -PROGRESS_LINE_SECONDS) >= PROGRESS_LINE_SECONDS:
+            printed[stage] = now
+            print(f"rag: {report.english()}", file=stream, flush=True)
 
     return progress
 

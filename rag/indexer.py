@@ -455,9 +455,14 @@ class Ingestor:
         new_chunks = [added[cid] for cid in plan.added]
         missing = list({c.embed_hash: c for c in new_chunks if c.embed_hash not in reuse}.values())
         if missing:
+            # longest first, one model batch at a time: batches of similar length pad little, and progress
+            # moves every batch (~2 s at 15 passages/s) instead of every 128 passages (issue 15: it stood still)
             texts = [self._embed_text(embedder, c.context, c.text) for c in missing]
+            order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+            missing, texts = [missing[i] for i in order], [texts[i] for i in order]
             log.info("embedding %d chunks", len(texts))
-            batch = max(1, self.settings.batch_size * 4)
+            batch = max(1, self.settings.batch_size)
+            self.progress("embed", 0, len(texts))
             for start in range(0, len(texts), batch):
                 part = embedder.embed_passages(texts[start:start + batch])
                 for c, v in zip(missing[start:start + batch], part):

@@ -34,6 +34,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response  # noqa: E402
 from rag.config import load_settings  # noqa: E402
 from rag.errors import ConfigError, RagError  # noqa: E402
 from rag.loading import SUPPORTED_SUFFIXES, decode_text  # noqa: E402
+from rag.progress import ProgressMeter  # noqa: E402
 
 from . import render  # noqa: E402
 from .export import export_file, rows_csv  # noqa: E402
@@ -60,7 +61,6 @@ LOGIN_PATHS = ("/login", "/login/")  # Gradio's login form posts here
 # said on the login page up front: Gradio's form shows nothing for a 429 (only 400 "wrong password")
 LOGIN_MESSAGE = (f"Đăng nhập để tra cứu kho báo cáo. Nhập sai {LOGIN_MAX_FAILURES} lần trong {LOGIN_WINDOW_SECONDS} "
                  f"giây thì phải chờ (tối đa {LOGIN_WINDOW_SECONDS} giây) rồi mới thử lại được.")
-STAGES = {"read": "Đọc tệp", "embed": "Tạo vector", "ocr": "Nhận dạng chữ (OCR)"}
 
 HEADER = """
 <div class='rag-header'>
@@ -188,9 +188,11 @@ def build_blocks(service: SearchService) -> gr.Blocks:
             gr.Warning("Hãy chọn tệp báo cáo để tải lên.", title=WARNING_TITLE)
             return (render.message_html("Chưa chọn tệp nào.", "warn"), *refresh()[:-1], None)
         progress(0, desc="Kiểm tra tệp")
+        meter = ProgressMeter()
 
         def report(stage: str, done: int, total: int) -> None:
-            progress((done, total), desc=STAGES.get(stage, stage), unit="tệp" if stage == "read" else "đoạn")
+            line = meter.update(stage, done, total)  # "Tạo vector: 64/150 đoạn · 12,3 đoạn/giây · còn khoảng 7 giây"
+            progress(line.fraction, desc=line.vietnamese())
 
         outcome = service.add_reports([(p, Path(p).name) for p in paths], progress=report)
         progress(1.0, desc="Mở lại chỉ mục")
@@ -257,7 +259,7 @@ def build_blocks(service: SearchService) -> gr.Blocks:
                      api_visibility="private")
         upload_btn.click(on_upload, [uploads], [upload_status, corpus_html, province, district, year, doc_type,
                                                 uploads], api_visibility="private", concurrency_limit=1,
-                         concurrency_id="ingest")
+                         concurrency_id="ingest", show_progress_on=[upload_status])  # one bar, where the outcome goes
         blocks.load(refresh, None, [corpus_html, province, district, year, doc_type, results],
                     api_visibility="private")
     return blocks
