@@ -138,7 +138,7 @@ def over_budget(path: Path | str, name: str, value: object, what: str, limit: ob
     shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
     reason = f"over the per-file budget: {value} {what} > {shown} ({name})"
     hint = f"if the file is genuine, raise {name} in rag.toml ([rag] table) or RAG_{name.upper()}"
-    return UnreadableFileError(path, reason + (f"; {note}" if note else ""), hint)
+    return UnreadableFileError(path, reason + (f"; {note}" if note else ""), hint, code="too_large")
 
 
 class Deadline:

@@ -15,13 +15,22 @@ class RagError(Exception):
         return f"{self.message} (hint: {self.hint})" if self.hint else self.message
 
 
+# Why a file was not indexed, as a code programs decide on (the interface words each in Vietnamese,
+# ui.service.SKIP_REASONS_VI); the English ``reason`` beside it is for people reading logs and the CLI.
+SKIP_CODES = ("unsupported", "unreadable", "empty", "too_large", "corrupt", "encrypted", "not_text", "no_text",
+              "needs_ocr", "hidden", "outside", "missing", "error")
+
+
 class UnreadableFileError(RagError):
     """A source file that cannot be turned into text; ingest skips it and goes on."""
 
-    def __init__(self, path: object, reason: str, hint: str = "") -> None:
+    def __init__(self, path: object, reason: str, hint: str = "", code: str = "unreadable") -> None:
         super().__init__(f"{path}: {reason}", hint)
+        if code not in SKIP_CODES:
+            raise ValueError(f"unknown skip code {code!r}; use one of {', '.join(SKIP_CODES)}")
         self.path = str(path)
         self.reason = reason
+        self.code = code
 
 
 class IndexMissingError(RagError):

@@ -39,8 +39,7 @@ from .integrity import checksums
 from .lexical import LexicalIndex
 from .loading import SUPPORTED_SUFFIXES, LoadedDocument, load_document
 from .metadata import DocumentMetadata, extract_metadata
-from .ocr import skip_is_stale
-from .store import FACTS_MIGRATION, Store, StoredChunk, connect
+from .store import FACTS_MIGRATION, SkippedFile, Store, StoredChunk, connect
 from .vectors import AUTO_FLAT_MAX, VectorIndex
 from .writelock import writer_lock
 
@@ -48,12 +47,6 @@ log = logging.getLogger("rag.indexer")
 # passage size in model tokens when none is asked for (capped by the model: its maximum minus the
 # document context). Chosen by measurement on dev, the generated archive and alqac2023: docs/evaluation.md
 DEFAULT_CHUNK_TOKENS = 384
-
-
-@dataclass(frozen=True)
-class SkippedFile:
-    path: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -106,7 +99,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[SkippedFile]]:
     for root in paths:
         root = Path(root)
         if not root.exists():
-            skipped.append(SkippedFile(str(root), "no such file or folder"))
+            skipped.append(SkippedFile(str(root), "no such file or folder", "missing"))
             continue
         if root.is_file() or not root.is_dir():
             candidates, real_root = [str(root.absolute())], None
@@ -128,12 +121,12 @@ def _walk(real_root: str, skipped: list[SkippedFile]) -> list[str]:
     for dirpath, dirnames, filenames in os.walk(real_root, followlinks=False):
         for name in sorted(d for d in dirnames if d.startswith(".")):
             skipped.append(SkippedFile(_display_path(os.path.join(dirpath, name), resolved=True),
-                                       "hidden folder, not read"))
+                                       "hidden folder, not read", "hidden"))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
             if name.startswith("."):
-                skipped.append(SkippedFile(_display_path(path, resolved=True), "hidden file, not read"))
+                skipped.append(SkippedFile(_display_path(path, resolved=True), "hidden file, not read", "hidden"))
             else:
                 candidates.append(path)
     return candidates
@@ -144,15 +137,16 @@ def _admit(path: str, real_root: str | None) -> str | SkippedFile:
     being ingested (None: ``path`` was named on its own)."""
     if real_root is None or os.path.islink(path):
         if not os.path.exists(path):
-            return SkippedFile(_display_path(path, resolved=True), "broken symbolic link")
+            return SkippedFile(_display_path(path, resolved=True), "broken symbolic link", "unreadable")
         target = os.path.realpath(path)
         if real_root is not None and not target.startswith(real_root.rstrip(os.sep) + os.sep):
             return SkippedFile(_display_path(path, resolved=True),
-                               "symbolic link to a file outside the folder being ingested; not read")
+                               "symbolic link to a file outside the folder being ingested; not read", "outside")
         path = target
     suffix = os.path.splitext(path)[1]
     if SUPPORTED_SUFFIXES.get(suffix.lower()) is None:
-        return SkippedFile(_display_path(path, resolved=True), f"unsupported file type {suffix or '(none)'}")
+        return SkippedFile(_display_path(path, resolved=True), f"unsupported file type {suffix or '(none)'}",
+                           "unsupported")
     try:
         regular = stat.S_ISREG(os.stat(path).st_mode)
     except OSError as exc:
@@ -189,6 +183,11 @@ def _display_path(path: Path, resolved: bool = False) -> str:
         return "."
     prefix = cwd.rstrip(os.sep) + os.sep
     return real[len(prefix):] if real.startswith(prefix) else real
+
+
+def _gone(paths: list[Path]) -> list[str]:
+    """The keys of the paths named that no longer exist: an indexed file named and gone is removed."""
+    return [_display_path(Path(p)) for p in paths if not os.path.lexists(p)]
 
 
 class Ingestor:
@@ -334,15 +333,17 @@ class Ingestor:
                 content_hash = _hash_file(path)[0]
             except OSError:
                 return None, []
-            if key in known_skips and known_skips[key][0] == content_hash:
-                if skip_is_stale(known_skips[key][1]):
+            if key in known_skips and known_skips[key].content_hash == content_hash:
+                if known_skips[key].stale():
                     return None, []  # a scan skipped for want of OCR, and OCR can run now
-                skipped.append(SkippedFile(key, known_skips[key][1]))
+                skipped.append(known_skips[key].as_skipped(key))
             elif known.get(key) != content_hash:
                 return None, []
         roots = [_display_path(Path(p)) for p in paths if Path(p).is_dir()]
         if any(k not in seen and any(k.startswith(r.rstrip("/") + "/") for r in roots) for k in known):
             return None, []
+        if any(key in known for key in _gone(paths)):
+            return None, []  # a file named on its own is gone: it leaves the index
         return len(files) - (len(skipped) - n_discover_skips), skipped
 
     @staticmethod
@@ -377,16 +378,16 @@ class Ingestor:
             if key in known and known[key][1] == content_hash and not reread:
                 report.unchanged += 1
                 continue
-            if (key in known_skips and known_skips[key][0] == content_hash and not reread
-                    and not skip_is_stale(known_skips[key][1])):
-                report.skipped.append(SkippedFile(key, known_skips[key][1]))  # unchanged, still unreadable
+            if (key in known_skips and known_skips[key].content_hash == content_hash and not reread
+                    and not known_skips[key].stale()):
+                report.skipped.append(known_skips[key].as_skipped(key))  # unchanged, still unreadable
                 continue
             try:
                 read = self._read(path, embedder, chunker)
             except Exception as exc:  # noqa: BLE001 - one file, whatever its fault, must not stop the run
-                reason = self._skip_reason(key, exc)
-                report.skipped.append(SkippedFile(key, reason))
-                store.record_skip(key, content_hash, reason)
+                skip = self._skip(key, exc)
+                report.skipped.append(skip)
+                store.record_skip(key, content_hash, skip.reason, skip.code)
                 if key in known:  # the file changed into something unreadable: drop the stale copy
                     store.delete_document(known[key][0])
                     report.removed.append(key)
@@ -406,6 +407,11 @@ class Ingestor:
                 if not Path(key).exists():
                     store.delete_document(doc_id)
                     report.removed.append(key)
+        gone = [key for key in _gone(paths) if key in known]
+        for key in gone:  # named on its own and no longer there (e.g. removed in the interface)
+            store.delete_document(known[key][0])
+            report.removed.append(key)
+        report.skipped[:] = [s for s in report.skipped if not (s.code == "missing" and _display_path(Path(s.path)) in gone)]
         for key in known_skips:
             if key not in seen and not Path(key).exists():
                 store.clear_skip(key)
@@ -423,14 +429,15 @@ class Ingestor:
         return ReadFile(doc, meta, tuple(chunks), contexts, hashes, fingerprint(doc.text), facts)
 
     @staticmethod
-    def _skip_reason(key: str, exc: Exception) -> str:
-        """The reason a file is skipped; a full disk is not the file's fault and stops the run."""
+    def _skip(key: str, exc: Exception) -> SkippedFile:
+        """Why a file is skipped; a full disk is not the file's fault and stops the run."""
         if isinstance(exc, UnreadableFileError):
-            return exc.reason
+            return SkippedFile(key, exc.reason, exc.code)
         if _is_disk_full(exc):
             raise exc
         log.error("reading %s failed", key, exc_info=exc)
-        return f"could not be read (unexpected {type(exc).__name__}: {str(exc)[:200]}); please report this file"
+        return SkippedFile(key, f"could not be read (unexpected {type(exc).__name__}: {str(exc)[:200]}); please "
+                                "report this file", "error")
 
     def _embed_text(self, embedder: Embedder, context: str, text: str) -> str:
         return embedder.truncate_to_tokens(context, self.settings.context_tokens) + "\n" + text

@@ -95,7 +95,7 @@ def load_document(path: Path, *, ocr: OcrSettings | None = None,
     fmt = file_format(path)
     if fmt is None:
         raise UnreadableFileError(path, f"unsupported file type {path.suffix or '(none)'}",
-                                  "supported: " + ", ".join(sorted(SUPPORTED_SUFFIXES)))
+                                  "supported: " + ", ".join(sorted(SUPPORTED_SUFFIXES)), code="unsupported")
     budget = budget or _default_budget()
     try:
         info = path.stat()
@@ -105,7 +105,7 @@ def load_document(path: Path, *, ocr: OcrSettings | None = None,
         raise UnreadableFileError(path, f"not a regular file ({_file_kind(info.st_mode)}); not opened")
     size = info.st_size
     if size == 0:
-        raise UnreadableFileError(path, "empty file (0 bytes)")
+        raise UnreadableFileError(path, "empty file (0 bytes)", code="empty")
     budget.check(path, "max_file_bytes", size, "bytes")
     deadline = budget.deadline(path)
     loader = {"pdf": _load_pdf, "docx": _load_docx, "txt": _load_text, "md": _load_text,
@@ -119,11 +119,13 @@ def load_document(path: Path, *, ocr: OcrSettings | None = None,
     except UnreadableFileError:
         raise
     except MemoryError as exc:
-        raise UnreadableFileError(path, "too large to load in memory") from exc
+        raise UnreadableFileError(path, "too large to load in memory", code="too_large") from exc
     except Exception as exc:  # noqa: BLE001 - a parser's failure on one file must not stop ingest
-        raise UnreadableFileError(path, f"corrupt or unreadable {fmt.upper()} ({type(exc).__name__}: {_short(exc)})") from exc
+        raise UnreadableFileError(path, f"corrupt or unreadable {fmt.upper()} ({type(exc).__name__}: {_short(exc)})",
+                                  code="corrupt") from exc
     if len(re.sub(r"\W", "", doc.text)) < 20:
-        raise UnreadableFileError(path, "no text found" + (" (image-only PDF with no text layer; needs OCR)" if fmt == "pdf" else ""))
+        raise UnreadableFileError(path, "no text found" + (" (image-only PDF with no text layer; needs OCR)" if fmt == "pdf" else ""),
+                                  code="no_text")
     return doc
 
 
@@ -199,7 +201,7 @@ def decode_text(data: bytes, path: Path) -> str:
         zeros_odd = data[1:4096:2].count(0)
         if max(zeros_even, zeros_odd) > len(data[:4096]) // 4:
             return data.decode("utf-16-le" if zeros_odd > zeros_even else "utf-16-be", errors="strict")
-        raise UnreadableFileError(path, "binary content (NUL bytes), not text")
+        raise UnreadableFileError(path, "binary content (NUL bytes), not text", code="not_text")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -208,10 +210,10 @@ def decode_text(data: bytes, path: Path) -> str:
         text = data.decode("cp1258")
     except UnicodeDecodeError as exc:
         raise UnreadableFileError(path, f"undecodable bytes (not UTF-8, UTF-16 or Windows-1258) at byte {exc.start}",
-                                  "save the file as UTF-8") from exc
+                                  "save the file as UTF-8", code="not_text") from exc
     controls = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f")
     if controls > len(text) // 100:
-        raise UnreadableFileError(path, "undecodable bytes (binary content, not text)")
+        raise UnreadableFileError(path, "undecodable bytes (binary content, not text)", code="not_text")
     return text
 
 
@@ -446,11 +448,11 @@ def _load_docx(path: Path, *, budget: FileBudget = DEFAULT_BUDGET, deadline: Dea
             # python-docx holds every part in memory: the whole archive within the file budget
             budget.check(path, "max_file_bytes", total, "bytes when unzipped", "zip bomb?")
             if "word/document.xml" not in zf.namelist():
-                raise UnreadableFileError(path, "not a Word document (no word/document.xml inside)")
+                raise UnreadableFileError(path, "not a Word document (no word/document.xml inside)", code="corrupt")
             budget.check(path, "max_docx_xml_bytes", _docx_xml_bytes(zf, infos, deadline), "bytes of XML when unzipped",
                          "zip bomb?")
     except zipfile.BadZipFile as exc:
-        raise UnreadableFileError(path, "corrupt DOCX (not a valid ZIP archive)") from exc
+        raise UnreadableFileError(path, "corrupt DOCX (not a valid ZIP archive)", code="corrupt") from exc
     import docx  # python-docx
 
     document = docx.Document(str(path))
@@ -514,20 +516,22 @@ def _load_pdf(path: Path, ocr: OcrSettings | None = None,
     try:
         reader = PdfReader(str(path), strict=False)
     except PdfReadError as exc:
-        raise UnreadableFileError(path, f"corrupt PDF ({_short(exc)})") from exc
+        raise UnreadableFileError(path, f"corrupt PDF ({_short(exc)})", code="corrupt") from exc
     if reader.is_encrypted:
         try:
             ok = reader.decrypt("")
         except Exception as exc:  # noqa: BLE001
-            raise UnreadableFileError(path, f"encrypted PDF that cannot be opened ({_short(exc)})") from exc
+            raise UnreadableFileError(path, f"encrypted PDF that cannot be opened ({_short(exc)})",
+                                      code="encrypted") from exc
         if not ok:
-            raise UnreadableFileError(path, "encrypted PDF (password required)", "ask the sender for an unprotected copy")
+            raise UnreadableFileError(path, "encrypted PDF (password required)", "ask the sender for an unprotected copy",
+                                      code="encrypted")
     try:
         n_pages = len(reader.pages)
     except (PdfReadError, FileNotDecryptedError) as exc:
-        raise UnreadableFileError(path, f"corrupt PDF ({_short(exc)})") from exc
+        raise UnreadableFileError(path, f"corrupt PDF ({_short(exc)})", code="corrupt") from exc
     if n_pages == 0:
-        raise UnreadableFileError(path, "PDF has no pages")
+        raise UnreadableFileError(path, "PDF has no pages", code="corrupt")
     deadline = deadline or budget.deadline(path)
     # refused before any page is read (pages sharing one huge content stream each re-parse all of it)
     budget.check(path, "max_pdf_pages", n_pages, "pages")
@@ -577,7 +581,7 @@ def _has_images(path: Path, page, number: int) -> bool:
         return len(page.images) > 0
     except LimitReachedError as exc:
         raise UnreadableFileError(path, f"page {number} inflates beyond {MAX_STREAM_BYTES // 1_000_000} MB "
-                                        "(a compressed stream far larger than any report's)") from exc
+                                        "(a compressed stream far larger than any report's)", code="too_large") from exc
     except Exception:  # noqa: BLE001 - unparsable resources: let OCR look at the page
         return True
 
@@ -589,7 +593,7 @@ def _ocr_scanned_pages(path: Path, page_lines: list[list[str]], scanned: list[in
     reason = ocr_unavailable(settings.lang) if settings.enabled else "OCR is turned off (RAG_OCR=0)"
     if reason is not None:
         if not has_text_layer:
-            raise UnreadableFileError(path, f"image-only PDF (no text layer); {reason}", INSTALL_COMMAND)
+            raise UnreadableFileError(path, f"image-only PDF (no text layer); {reason}", INSTALL_COMMAND, code="needs_ocr")
         doc = _join_pdf_pages(path, page_lines)
         return LoadedDocument(doc.path, doc.format, doc.text, doc.pages, unread_pages=tuple(scanned))
     results = ocr_pdf(path, scanned, settings, progress)
@@ -605,7 +609,8 @@ def _ocr_scanned_pages(path: Path, page_lines: list[list[str]], scanned: list[in
             ocr_pages.append(number)
             confidences.append(OcrConfidence(number, result.confidence, result.words))
     if not any(line for lines in page_lines for line in lines):
-        raise UnreadableFileError(path, f"no text found (image-only PDF; OCR of {len(scanned)} page(s) found no words)")
+        raise UnreadableFileError(path, f"no text found (image-only PDF; OCR of {len(scanned)} page(s) found no words)",
+                                  code="no_text")
     doc = _join_pdf_pages(path, page_lines)
     return LoadedDocument(doc.path, doc.format, doc.text, doc.pages, ocr_pages=tuple(ocr_pages),
                           ocr_confidence=tuple(confidences),
@@ -650,7 +655,7 @@ def reflow_lines(lines: list[str], full_width: float) -> list[str]:
 def _join_pdf_pages(path: Path, page_lines: list[list[str]]) -> LoadedDocument:
     widths = [len(line) for lines in page_lines for line in lines if line]
     if not widths:
-        raise UnreadableFileError(path, "no text layer (image-only PDF; needs OCR)")
+        raise UnreadableFileError(path, "no text layer (image-only PDF; needs OCR)", code="needs_ocr")
     full_width = statistics.quantiles(widths, n=10)[-1] if len(widths) >= 10 else max(widths)
     text = ""
     spans: list[PageSpan] = []

@@ -450,16 +450,12 @@ def ocr_note(confidence: float | None) -> str:
     return f"(OCR, {confidence:.0f}%)"
 
 
-_OCR_SKIP_MARKERS = (INSTALL_HINT, "needs OCR", "OCR is turned off")  # "needs OCR": reasons from before OCR
-
-
-def skip_is_stale(reason: str, settings: OcrSettings | None = None) -> bool:
-    """True for a skip recorded because a scan could not be OCRed (Tesseract missing, OCR off, or an
-    index from before OCR) when OCR can run now: the indexer should read the unchanged file again
-    instead of repeating the remembered skip."""
+def skip_is_stale(code: str, settings: OcrSettings | None = None) -> bool:
+    """True for a skip recorded because a scan could not be OCRed (code ``needs_ocr``: Tesseract missing,
+    OCR off, or an index from before OCR) when OCR can run now: the indexer should read the unchanged
+    file again instead of repeating the remembered skip."""
     settings = settings or OcrSettings.from_env()
-    return (settings.enabled and any(marker in reason for marker in _OCR_SKIP_MARKERS)
-            and ocr_unavailable(settings.lang) is None)
+    return settings.enabled and code == "needs_ocr" and ocr_unavailable(settings.lang) is None
 
 
 def confidences_to_json(pages: Iterable[OcrConfidence]) -> str:

@@ -18,7 +18,7 @@ from .errors import IndexCorruptError
 from .facts import Fact
 from .loading import PageSpan
 from .metadata import DocumentMetadata
-from .ocr import OcrConfidence, confidences_from_json, confidences_to_json
+from .ocr import OcrConfidence, confidences_from_json, confidences_to_json, skip_is_stale
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -78,6 +78,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX facts_head ON facts(head, qualifier, status);
     CREATE INDEX facts_doc ON facts(doc_id);
+    """,
+    # 5: why a file was skipped, as a code (rag.errors.SKIP_CODES) next to the English reason. Reasons
+    # written before it are read once, here: those of scans that could not be OCRed then become
+    # "needs_ocr" (re-read when OCR can run), the rest "unreadable".
+    """
+    ALTER TABLE skipped_files ADD COLUMN code TEXT NOT NULL DEFAULT 'unreadable';
+    UPDATE skipped_files SET code = 'needs_ocr'
+     WHERE reason LIKE '%needs OCR%' OR reason LIKE '%OCR is turned off%' OR reason LIKE '%install tesseract-ocr%';
     """,
 )
 FACTS_MIGRATION = 4  # the schema version that added the facts table
@@ -145,6 +153,29 @@ class StoredFact:
     @property
     def clause_key(self) -> tuple[int, int]:
         return self.chunk_id, self.clause
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str             # English, for the CLI and logs
+    code: str = "unreadable"  # rag.errors.SKIP_CODES: what programs decide on (the UI words it in Vietnamese)
+
+
+@dataclass(frozen=True)
+class StoredSkip:
+    """A file remembered as unreadable: its content when it was read, why (English) and the code."""
+
+    content_hash: str
+    reason: str
+    code: str
+
+    def stale(self) -> bool:
+        """Whether the file should be read again although unchanged (a scan skipped for want of OCR)."""
+        return skip_is_stale(self.code)
+
+    def as_skipped(self, path: str) -> SkippedFile:
+        return SkippedFile(path, self.reason, self.code)
 
 
 class Store:
@@ -240,21 +271,25 @@ class Store:
         self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 
-    def record_skip(self, path: str, content_hash: str, reason: str) -> None:
+    def record_skip(self, path: str, content_hash: str, reason: str, code: str) -> None:
         """Remember an unreadable file so an unchanged copy is not read again."""
-        self.db.execute("INSERT OR REPLACE INTO skipped_files (path, content_hash, reason) VALUES (?,?,?)",
-                        (path, content_hash, reason))
+        self.db.execute("INSERT OR REPLACE INTO skipped_files (path, content_hash, reason, code) VALUES (?,?,?,?)",
+                        (path, content_hash, reason, code))
 
     def clear_skip(self, path: str) -> None:
         self.db.execute("DELETE FROM skipped_files WHERE path = ?", (path,))
 
-    def skipped_by_path(self) -> dict[str, tuple[str, str]]:
-        """path -> (content hash, reason) of files skipped as unreadable."""
+    def skipped_by_path(self) -> dict[str, StoredSkip]:
+        """The files skipped as unreadable, by path."""
         try:
-            rows = self.db.execute("SELECT path, content_hash, reason FROM skipped_files").fetchall()
-        except sqlite3.OperationalError:  # an index from before migration 2, opened read-only
-            return {}
-        return {p: (h, r) for p, h, r in rows}
+            rows = self.db.execute("SELECT path, content_hash, reason, code FROM skipped_files").fetchall()
+        except sqlite3.OperationalError:  # an index from before migration 2 or 5, opened read-only
+            try:
+                rows = [(*r, "unreadable") for r in
+                        self.db.execute("SELECT path, content_hash, reason FROM skipped_files").fetchall()]
+            except sqlite3.OperationalError:
+                return {}
+        return {p: StoredSkip(h, r, c) for p, h, r, c in rows}
 
     def set_canonical(self, mapping: dict[int, int]) -> None:
         """Set each document's canonical copy (documents absent from ``mapping``: none); only changed rows are written."""

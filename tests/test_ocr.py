@@ -202,7 +202,7 @@ def test_without_tesseract_an_image_only_pdf_is_skipped_saying_what_to_install(n
     reason = info.value.reason
     assert "image-only" in reason and "install tesseract-ocr and tesseract-ocr-vie (apt)" in reason
     assert SCAN.name in str(info.value) and "\n" not in str(info.value)
-    assert ocr.skip_is_stale(reason) is False           # still missing: the remembered skip stands
+    assert info.value.code == "needs_ocr" and ocr.skip_is_stale("needs_ocr") is False  # still missing: the skip stands
 
 
 def test_without_tesseract_the_text_pages_of_a_mixed_pdf_are_kept(no_tesseract, tmp_path):
@@ -299,11 +299,33 @@ def test_scanned_report_is_searchable_and_cited_with_its_page(scanned_index, emb
 
 
 def test_skips_recorded_before_ocr_are_stale_once_ocr_runs(fake_tesseract, monkeypatch):
-    assert ocr.skip_is_stale("no text layer (image-only PDF; needs OCR)")          # an index from before OCR
-    assert ocr.skip_is_stale(f"image-only PDF (no text layer); tesseract is not installed; {INSTALL_HINT}")
-    assert not ocr.skip_is_stale("encrypted PDF (password required)")
+    assert ocr.skip_is_stale("needs_ocr")
+    assert not ocr.skip_is_stale("encrypted")
     monkeypatch.setenv("RAG_OCR", "0")
-    assert not ocr.skip_is_stale("no text layer (image-only PDF; needs OCR)")
+    assert not ocr.skip_is_stale("needs_ocr")
+
+
+def test_skip_reasons_from_before_codes_get_theirs_once(tmp_path):
+    """Migration 5 reads the reasons an older index remembered: scans that could not be OCRed become
+    ``needs_ocr`` (read again once OCR runs), the rest ``unreadable``."""
+    import sqlite3
+
+    from rag.store import MIGRATIONS, Store
+
+    db = sqlite3.connect(tmp_path / "meta.sqlite")
+    for number, script in enumerate(MIGRATIONS[:4], start=1):
+        db.executescript(script)
+        db.execute(f"PRAGMA user_version = {number}")
+    reasons = {"a.pdf": "no text layer (image-only PDF; needs OCR)",
+               "b.pdf": f"image-only PDF (no text layer); tesseract is not installed; {INSTALL_HINT}",
+               "c.pdf": "image-only PDF (no text layer); OCR is turned off (RAG_OCR=0)",
+               "d.pdf": "encrypted PDF (password required)"}
+    db.executemany("INSERT INTO skipped_files VALUES (?, 'h', ?)", reasons.items())
+    db.commit()
+    db.close()
+    store = Store(tmp_path / "meta.sqlite")
+    codes = {path: skip.code for path, skip in store.skipped_by_path().items()}
+    assert codes == {"a.pdf": "needs_ocr", "b.pdf": "needs_ocr", "c.pdf": "needs_ocr", "d.pdf": "unreadable"}
 
 
 def test_an_oversized_page_is_rendered_within_the_pixel_limit(fake_tesseract, tmp_path, monkeypatch):

@@ -344,9 +344,11 @@ def test_upload_is_indexed_without_restart(site, client, upload_dir):
     assert "read" in stages
     after = ask(client, "Mường Lát có bao nhiêu hợp tác xã nuôi ong?")
     assert "Mường Lát" in after["passages"][0]["text"]
-    # the same file again: kept once, reported unchanged
+    # the same file again: not kept twice, said to be a copy of the report already there
     again = site.service.add_reports([(str(upload), upload.name)])
-    assert again.unchanged == [upload.name] and not again.added
+    assert not again.added and [(c.name, c.same_file) for c in again.copies] == [(upload.name, True)], again
+    kind, text = again.messages()[0]
+    assert kind == "warn" and "bản sao của báo cáo đã có" in text and upload.name in text
     rows, _, _ = site.service.corpus()
     assert any(r.path.endswith(upload.name) for r in rows)
     assert "Mường Lát" in site.service.filter_choices()["district"]
@@ -391,8 +393,12 @@ def test_unreadable_upload_is_reported_and_not_kept(site, upload_dir):
     short = upload_dir / "qua-ngan.txt"
     short.write_text("abc", encoding="utf-8")
     outcome = site.service.add_reports([(str(short), short.name)])
-    assert [n for n, _ in outcome.skipped] == [short.name], outcome
+    assert outcome.skipped == [(short.name, "no_text")], outcome
+    assert outcome.messages() == [("error", "Không đọc được qua-ngan.txt: không tìm thấy chữ nào trong tệp. "
+                                            "Tệp không được thêm vào kho.")]
     assert not (site.corpus / "uploads" / short.name).exists()
+    _, skipped, _ = site.service.corpus()
+    assert not any(short.name in path for path, _ in skipped), skipped  # never kept: not listed under its path
 
 
 # ---------------------------------------------------------------- rendering, export, errors

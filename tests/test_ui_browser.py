@@ -129,17 +129,46 @@ def test_question_cards_source_copy_and_export(page, site, tmp_path):
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("“") and "(Nguồn: " in copied and "Quảng Ninh" in copied
 
-    # export the chosen excerpts as Markdown
-    page.locator("#rag-export-md").click()
-    exported = page.locator("#rag-exported a").first
-    exported.wait_for()
+    # export: nothing is ticked; with nothing ticked the file holds the question and the answer alone
+    assert page.locator(".rag-pick-box:checked").count() == 0 and page.locator(".rag-pick-box").count() == cards.count()
+    saved = _export(page, "md", tmp_path)
+    page.locator(".toast-body", has_text="Chọn để xuất").first.wait_for()
+    assert "2 huyện có sản phẩm OCOP 4 sao" in saved.read_text(encoding="utf-8")
+    assert "## Trích dẫn" not in saved.read_text(encoding="utf-8")
+    news = page.locator(".rag-card", has_text="Tin bài").first if page.locator(".rag-card", has_text="Tin bài").count() \
+        else cards.first
+    news.locator(".rag-pick-box").check()
+    saved = _export(page, "md", tmp_path)
+    assert saved.name.startswith("trich-dan-nhung-huyen-nao-co-san-pham-ocop-4-sao-"), saved.name
+    text = saved.read_text(encoding="utf-8")
+    assert text.count("\n### [") == 1, text  # the one excerpt ticked
+    assert "(Nguồn" not in text  # Markdown form: quote then "— citation"
+    assert "— Tin bài “" in text  # the official citation form (rag.citation)
+    assert "đăng trên Cổng TTĐT Sở KH&CN tỉnh Quảng Ninh ngày 14/03/2023" in text
+
+    # DOCX: the question, the answer with its table, then the excerpts ticked, read back with python-docx
+    from docx import Document
+
+    cards.nth(1).locator(".rag-pick-box").check()
+    doc = Document(str(_export(page, "docx", tmp_path)))
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert OCOP in body and "2 huyện có sản phẩm OCOP 4 sao" in body, body
+    cells = [[c.text for c in row.cells] for row in doc.tables[0].rows]
+    assert cells[0][:3] == ["Đơn vị", "Tỉnh", "Số lượng"] and sorted(r[0] for r in cells[1:]) == ["Ba Chẽ", "Bình Liêu"]
+    assert body.count("Nguồn: ") == 2, body  # two excerpts ticked, each with its citation
+
+
+def _export(page, fmt: str, folder: Path) -> Path:
+    """Click "Xuất DOCX"/"Xuất Markdown", wait for the new file's link (not the previous one), download it."""
+    before = page.evaluate("[...document.querySelectorAll('#rag-exported a')].map(a => a.href).join(' ')")
+    page.locator(f"#rag-export-{fmt}").click()
+    page.wait_for_function("old => { const a = document.querySelector('#rag-exported a');"
+                           " return a && a.href && !old.includes(a.href); }", arg=before)
     with page.expect_download() as download_info:
-        exported.click()
-    saved = tmp_path / "trich-dan.md"
+        page.locator("#rag-exported a").first.click()
+    saved = folder / download_info.value.suggested_filename
     download_info.value.save_as(saved)
-    assert "(Nguồn" not in saved.read_text(encoding="utf-8")  # Markdown form: quote then "— citation"
-    assert "— Tin bài “" in saved.read_text(encoding="utf-8")  # the official citation form (rag.citation)
-    assert "đăng trên Cổng TTĐT Sở KH&CN tỉnh Quảng Ninh ngày 14/03/2023" in saved.read_text(encoding="utf-8")
+    return saved
 
 
 def test_empty_question_and_example(page):

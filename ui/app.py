@@ -74,6 +74,15 @@ EXTRA_CSS = """
 .rag-header-title { font-size: 26px; font-weight: 700; color: #1e3a8a; }
 .rag-header-sub { color: #4b5563; font-size: 15px; }
 #rag-results { min-height: 120px; }
+#rag-export-row { align-items: center; gap: 8px; }
+#rag-export-help { flex: 1 1 16em; font-size: 14px; }
+#rag-exported .file-name, #rag-exported td { white-space: normal !important; word-break: break-word; }
+/* phone width: the filters (folded) come above the question and the results, nothing wider than the screen */
+@media (max-width: 700px) {
+  #rag-main-row { flex-direction: column-reverse; }
+  #rag-question textarea, #rag-question input { min-width: 0; }
+  .rag-header-title { font-size: 22px; }
+}
 footer { font-size: 12px; }
 """
 # Gradio ships no Vietnamese strings: the visible built-in ones are given here (for "vi" and the "en" fallback)
@@ -106,12 +115,6 @@ def _theme() -> gr.themes.Base:
     return gr.themes.Soft(primary_hue="blue", neutral_hue="slate", font=THEME_FONT, font_mono=THEME_MONO)
 
 
-def _short_label(p) -> str:
-    where = render.page_label(p.page, p.page_end) or (p.section if p.section else "")
-    who = p.issuer or Path(p.source).name
-    return f"[{p.rank}] {who}" + (f", {where}" if where else "")
-
-
 def _choices(values: list[str]) -> list[tuple[str, str]]:
     return [("Tất cả", ALL)] + [(v, v) for v in values]
 
@@ -123,6 +126,14 @@ INFO_TITLE = "Thông báo"
 # Gradio 6 titles a toast by its type ("Warning", "Info") whatever ``title`` says: the page renames them
 HEAD = """<script>
 document.documentElement.lang = 'vi';
+// on a phone the filters start folded: close the accordion once, when it first appears
+const RAG_FOLD = new MutationObserver(() => {
+  const toggle = document.querySelector('#rag-filters > button, #rag-filters .label-wrap');
+  if (!toggle) return;
+  RAG_FOLD.disconnect();
+  if (window.innerWidth <= 700 && toggle.closest('#rag-filters').querySelector('#rag-province')) toggle.click();
+});
+RAG_FOLD.observe(document.documentElement, {childList: true, subtree: true});
 const RAG_TOAST_TITLES = {Warning: '%s', Info: '%s', Error: 'Lỗi', Success: 'Xong'};
 new MutationObserver(() => document.querySelectorAll('.toast-title, .toast-title *').forEach(el => {
   for (const node of el.childNodes) {
@@ -133,19 +144,23 @@ new MutationObserver(() => document.querySelectorAll('.toast-title, .toast-title
 </script>""" % (WARNING_TITLE, INFO_TITLE)
 
 
+# the ranks of the cards whose "Chọn để xuất" box is ticked, as "1,3"
+PICKED_RANKS = "() => [...document.querySelectorAll('#rag-results .rag-pick-box:checked')].map(b => b.value).join(',')"
+# the browser asks before a report leaves the archive; the answer goes to on_remove with the choice
+REMOVE_CONFIRM = """(choice, _) => [choice, !!choice && window.confirm(
+  'Xoá báo cáo này khỏi kho? Báo cáo sẽ không còn được tìm kiếm; tệp được chuyển vào thư mục da-xoa/ của chỉ mục.')]"""
+
+
 def build_blocks(service: SearchService) -> gr.Blocks:
     """The Blocks app: a question tab and a corpus tab."""
 
     def on_ask(question: str, province: str, district: str, year: str, doc_type: str, top_k: float):
         result = service.ask(question, province, district, year, doc_type, top_k)
         if result.answer is None:
-            return (render.message_html(result.message, result.kind), None,
-                    gr.update(choices=[], value=[]), gr.update(value=None, visible=False))
+            return (render.message_html(result.message, result.kind), None, gr.update(value=None, visible=False))
         notice = render.message_html(result.message, result.kind) if result.message else ""
-        choices = [(_short_label(p), str(p.rank)) for p in result.answer.passages]
-        return (render.render_answer(result.answer, notice), result.to_json(),
-                gr.update(choices=choices, value=[c[1] for c in choices] if result.answer.found else []),
-                gr.update(value=None, visible=False))  # the closest passages of a "not found" are not pre-chosen
+        # each card carries its own "Chọn để xuất" box, none ticked
+        return (render.render_answer(result.answer, notice), result.to_json(), gr.update(value=None, visible=False))
 
     def api_ask(question: str, province: str = "", district: str = "", year: str = "", doc_type: str = "",
                 top_k: int = 5) -> dict:
@@ -154,14 +169,15 @@ def build_blocks(service: SearchService) -> gr.Blocks:
         question also rows: [{unit, province, value, year, passage, source}] and csv_url."""
         return service.ask(question, province, district, year, doc_type, top_k).to_json()
 
-    def on_export(answer: dict | None, selected: list[str], fmt: str):
+    def on_export(answer: dict | None, picked: str, fmt: str):
         if not answer or not answer.get("passages"):
             gr.Warning("Chưa có đoạn trích nào để xuất. Hãy đặt câu hỏi trước.", title=WARNING_TITLE)
             return gr.update(value=None, visible=False)
-        if not selected:
-            gr.Warning("Hãy chọn ít nhất một đoạn trích để xuất.", title=WARNING_TITLE)
-            return gr.update(value=None, visible=False)
-        return gr.update(value=str(export_file(answer, [int(r) for r in selected], fmt)), visible=True)
+        ranks = [int(r) for r in (picked or "").split(",") if r.strip().isdigit()]
+        if not ranks:
+            gr.Info("Chưa đánh dấu “Chọn để xuất” trên đoạn trích nào: tệp gồm câu hỏi và câu trả lời.",
+                    title=INFO_TITLE)
+        return gr.update(value=str(export_file(answer, ranks, fmt)), visible=True)
 
     def on_province(province: str):
         choices = service.filter_choices()
@@ -180,7 +196,18 @@ def build_blocks(service: SearchService) -> gr.Blocks:
                 gr.update(choices=_choices(choices["district"])),
                 gr.update(choices=_choices(choices["year"])),
                 gr.update(choices=_choices(choices["doc_type"])),
+                gr.update(choices=[(f"{r.reference} — {Path(r.path).name}", str(r.doc_id)) for r in rows], value=None),
                 welcome)
+
+    def on_remove(choice: str | None, confirmed: bool):
+        if not choice:
+            return (render.message_html("Hãy chọn báo cáo cần xoá.", "warn"), *refresh()[:-1])
+        if not confirmed:  # the browser's confirmation was declined
+            return (render.message_html("Đã huỷ, không xoá gì.", "info"), *refresh()[:-1])
+        kind, text = service.remove_report(int(choice)).message()
+        if kind == "ok":
+            gr.Info("Đã xoá báo cáo khỏi kho.", title=INFO_TITLE)
+        return (render.message_html(text, kind), *refresh()[:-1])
 
     def on_upload(files: list[str] | None, progress=gr.Progress()):
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
@@ -196,7 +223,7 @@ def build_blocks(service: SearchService) -> gr.Blocks:
 
         outcome = service.add_reports([(p, Path(p).name) for p in paths], progress=report)
         progress(1.0, desc="Mở lại chỉ mục")
-        if outcome.added:
+        if outcome.added:  # a copy of a report already there is not counted as added
             gr.Info(f"Đã thêm {len(outcome.added)} báo cáo vào kho.", title=INFO_TITLE)
         status = "".join(render.message_html(text, kind) for kind, text in outcome.messages())
         return (status, *refresh()[:-1], None)
@@ -206,8 +233,8 @@ def build_blocks(service: SearchService) -> gr.Blocks:
         answer_state = gr.State(None)
         with gr.Tabs():
             with gr.Tab("Hỏi đáp", id="hoi-dap"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=420):
+                with gr.Row(equal_height=False, elem_id="rag-main-row"):
+                    with gr.Column(scale=3, min_width=320, elem_id="rag-main-col"):
                         with gr.Row():
                             question = gr.Textbox(
                                 label="Câu hỏi", placeholder="Ví dụ: Những huyện nào có sản phẩm OCOP 4 sao?",
@@ -216,10 +243,18 @@ def build_blocks(service: SearchService) -> gr.Blocks:
                             ask_btn = gr.Button("Tìm", variant="primary", scale=1, min_width=90,
                                                 elem_id="rag-ask")
                         examples = gr.Examples([[q] for q in EXAMPLES], inputs=[question], label="Câu hỏi mẫu")
+                        with gr.Row(elem_id="rag-export-row"):
+                            gr.Markdown("Đánh dấu **Chọn để xuất** trên các đoạn trích, rồi xuất câu trả lời kèm "
+                                        "các đoạn đó:", elem_id="rag-export-help")
+                            docx_btn = gr.Button("Xuất DOCX", size="sm", elem_id="rag-export-docx", min_width=100)
+                            md_btn = gr.Button("Xuất Markdown", size="sm", elem_id="rag-export-md", min_width=100)
+                        exported = gr.File(label="Tệp đã xuất", interactive=False, visible=False, height=80,
+                                           elem_id="rag-exported")
+                        picked = gr.Textbox("", visible=False, elem_id="rag-picked")
                         results = gr.HTML(render.message_html("Đang tải…"), js_on_load=render.JS_ON_LOAD,
                                           elem_id="rag-results", apply_default_css=True)
-                    with gr.Column(scale=1, min_width=260):
-                        gr.Markdown("### Bộ lọc")
+                    with gr.Column(scale=1, min_width=260, elem_id="rag-side-col"), \
+                            gr.Accordion("Bộ lọc", open=True, elem_id="rag-filters"):
                         province = gr.Dropdown(_choices([]), value=ALL, label="Tỉnh / thành phố",
                                                elem_id="rag-province")
                         district = gr.Dropdown(_choices([]), value=ALL, label="Huyện", elem_id="rag-district")
@@ -227,15 +262,6 @@ def build_blocks(service: SearchService) -> gr.Blocks:
                         doc_type = gr.Dropdown(_choices([]), value=ALL, label="Loại văn bản",
                                                elem_id="rag-doctype")
                         top_k = gr.Slider(1, 20, value=5, step=1, label="Số đoạn trích")
-                        gr.Markdown("### Soạn thảo")
-                        selected = gr.CheckboxGroup([], value=[], label="Đoạn trích để xuất",
-                                                    info="Mỗi thẻ có nút “Sao chép” để dán ngay vào văn bản.",
-                                                    elem_id="rag-selected")
-                        with gr.Row():
-                            docx_btn = gr.Button("Xuất DOCX", size="sm", elem_id="rag-export-docx")
-                            md_btn = gr.Button("Xuất Markdown", size="sm", elem_id="rag-export-md")
-                        exported = gr.File(label="Tệp đã xuất", interactive=False, visible=False, height=80,
-                                           elem_id="rag-exported")
             with gr.Tab("Kho báo cáo", id="kho"):
                 corpus_html = gr.HTML(render.message_html("Đang tải…"), elem_id="rag-corpus")
                 gr.Markdown(f"### Thêm báo cáo\nPDF (có lớp chữ), DOCX, TXT, Markdown hoặc HTML; tối đa "
@@ -245,22 +271,34 @@ def build_blocks(service: SearchService) -> gr.Blocks:
                                   type="filepath", elem_id="rag-upload")
                 upload_btn = gr.Button("Thêm vào kho và lập chỉ mục", variant="primary", elem_id="rag-upload-btn")
                 upload_status = gr.HTML("", elem_id="rag-upload-status")
+                gr.Markdown("### Xoá báo cáo khỏi kho\nBáo cáo (cùng các bản khác định dạng của nó) không còn được "
+                            "tìm kiếm; tệp được chuyển vào thư mục `da-xoa/` của chỉ mục, không bị xoá hẳn.")
+                with gr.Row():
+                    remove_choice = gr.Dropdown([], value=None, label="Báo cáo", scale=4, elem_id="rag-remove-choice")
+                    remove_btn = gr.Button("Xoá khỏi kho", variant="stop", scale=1, min_width=120,
+                                           elem_id="rag-remove-btn")
+                remove_status = gr.HTML("", elem_id="rag-remove-status")
+                remove_confirmed = gr.Checkbox(False, visible=False)
 
         filter_inputs = [question, province, district, year, doc_type, top_k]
-        gr.on([question.submit, ask_btn.click], on_ask, filter_inputs, [results, answer_state, selected, exported],
+        gr.on([question.submit, ask_btn.click], on_ask, filter_inputs, [results, answer_state, exported],
               api_visibility="private", concurrency_id="search")
-        examples.load_input_event.then(on_ask, filter_inputs, [results, answer_state, selected, exported],
+        examples.load_input_event.then(on_ask, filter_inputs, [results, answer_state, exported],
                                        api_visibility="private", concurrency_id="search")
         gr.api(api_ask, api_name="ask", concurrency_id="search")
         province.change(on_province, [province], [district], api_visibility="private", queue=False)
-        docx_btn.click(lambda a, s: on_export(a, s, "docx"), [answer_state, selected], [exported],
-                       api_visibility="private")
-        md_btn.click(lambda a, s: on_export(a, s, "md"), [answer_state, selected], [exported],
-                     api_visibility="private")
-        upload_btn.click(on_upload, [uploads], [upload_status, corpus_html, province, district, year, doc_type,
+        for button, fmt in ((docx_btn, "docx"), (md_btn, "md")):  # the page reads the ticked cards, then exports
+            button.click(None, None, [picked], js=PICKED_RANKS, api_visibility="private").then(
+                lambda a, p, fmt=fmt: on_export(a, p, fmt), [answer_state, picked], [exported],
+                api_visibility="private")
+        corpus_outputs = [corpus_html, province, district, year, doc_type, remove_choice]
+        remove_btn.click(on_remove, [remove_choice, remove_confirmed], [remove_status, *corpus_outputs],
+                         js=REMOVE_CONFIRM, api_visibility="private", concurrency_limit=1, concurrency_id="ingest",
+                         show_progress_on=[remove_status])
+        upload_btn.click(on_upload, [uploads], [upload_status, *corpus_outputs,
                                                 uploads], api_visibility="private", concurrency_limit=1,
                          concurrency_id="ingest", show_progress_on=[upload_status])  # one bar, where the outcome goes
-        blocks.load(refresh, None, [corpus_html, province, district, year, doc_type, results],
+        blocks.load(refresh, None, [*corpus_outputs, results],
                     api_visibility="private")
     return blocks
 

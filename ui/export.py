@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from rag.vntext import fold
+
 from .render import clean_excerpt
 
 FORMATS = ("docx", "md")
@@ -131,13 +133,23 @@ def to_docx(answer: dict, ranks: list[int] | None, path: Path) -> Path:
     return path
 
 
+EXPORT_NAME_WORDS = 10  # enough words to tell one draft from another, short enough to show whole
+
+
+def export_name(question: str, fmt: str, today: str | None = None) -> str:
+    """``trich-dan-nhung-huyen-nao-co-san-pham-ocop-4-sao-01-12-2026.docx``: the question's first words,
+    accents folded (any system opens it), and the day. A fresh folder per export keeps names apart."""
+    words = re.findall(r"[a-z0-9]+", fold(question))[:EXPORT_NAME_WORDS]
+    day = today or time.strftime("%d-%m-%Y")
+    return "-".join(["trich-dan", *words, day]) + f".{fmt}"
+
+
 def export_file(answer: dict, ranks: list[int] | None, fmt: str, directory: Path | None = None) -> Path:
     """Write the chosen excerpts to a new file in ``directory`` (a fresh temp folder by default)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     directory = Path(directory or tempfile.mkdtemp(prefix="rag-export-"))
-    slug = re.sub(r"[^0-9A-Za-z]+", "-", time.strftime("%Y%m%d-%H%M%S")).strip("-")
-    path = directory / f"trich-dan-{slug}.{fmt}"
+    path = directory / export_name(str(answer.get("question") or ""), fmt)
     if fmt == "md":
         path.write_text(to_markdown(answer, ranks), encoding="utf-8")
         return path

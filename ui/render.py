@@ -178,7 +178,9 @@ def _card(p: Passage, marked: bool = True) -> str:
         f"<a class='rag-btn rag-open' href='{esc(source_url(p.doc_id, p.source, p.page))}' target='_blank' "
         f"rel='noopener'>{esc(open_label)} ↗</a>"
         f"<button type='button' class='rag-btn rag-copy' data-copy='{esc(copy_text(p))}'>Sao chép kèm trích dẫn"
-        "</button></div></article>")
+        "</button>"
+        f"<label class='rag-btn rag-pick'><input type='checkbox' class='rag-pick-box' value='{p.rank}'> "
+        "Chọn để xuất</label></div></article>")  # nothing ticked: staff choose what goes into their draft
 
 
 def render_rows(answer: Answer) -> str:
@@ -288,6 +290,7 @@ class CorpusRow:
     place: str
     chunks: int
     formats: list[str]
+    reference: str = ""  # the official reference (rag.citation.document_reference)
 
 
 def render_corpus(rows: list[CorpusRow], skipped: list[tuple[str, str]], summary: str) -> str:
@@ -352,7 +355,17 @@ CSS = """
 .rag-btn { font-size: 13px; border: 1px solid #cbd5e1; border-radius: 6px; padding: 3px 10px; background: #fff;
   color: #1f2937; cursor: pointer; text-decoration: none; }
 .rag-btn:hover { background: #eff6ff; border-color: #93c5fd; }
-.rag-table-wrap { overflow-x: auto; }
+.rag-table-wrap { overflow-x: auto; -webkit-overflow-scrolling: touch; }
+.rag-pick { display: inline-flex; align-items: center; gap: 4px; }
+.rag-pick input { margin: 0; }
+.rag-card:has(.rag-pick-box:checked) { background: #f0f9ff; }
+/* phone width (390 px): nothing wider than the screen; the list table scrolls inside its frame */
+@media (max-width: 700px) {
+  .rag-rows th, .rag-rows td { padding: 5px 6px; font-size: 13px; }
+  .rag-table-wrap { max-width: calc(100vw - 40px); }
+  .rag-doc-head { padding: 8px 10px; } .rag-card { padding: 10px 10px 12px; }
+  .rag-bar-label { flex-basis: 45%; }
+}
 .rag-chart { margin: 8px 0; padding: 0; font-size: 13px; }
 .rag-chart figcaption { color: #4b5563; margin-bottom: 4px; }
 .rag-bar-row { display: flex; align-items: center; gap: 6px; margin: 2px 0; }

@@ -27,6 +27,7 @@ from typing import Callable
 
 from rag.answer import Answer
 from rag.api import Searcher, ingest
+from rag.citation import document_reference
 from rag.config import Settings
 from rag.filehash import file_sha256
 from rag.errors import (DiskFullError, IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError,
@@ -44,6 +45,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_UPLOAD_LABEL = "50 MB"
 UPLOAD_SUFFIXES = tuple(sorted(SUPPORTED_SUFFIXES))
 UPLOAD_FOLDER = "uploads"
+REMOVED_FOLDER = "da-xoa"  # inside the index directory: out of the corpus (not indexed again), not deleted
 ALL = ""   # the "no filter" choice of a dropdown
 _RETIRE_SECONDS = 120.0  # an old Searcher is closed this long after it was replaced
 OUTSIDE_UPLOADS = "tệp không nằm trong thư mục tải lên của máy chủ; chỉ nhận tệp vừa tải lên qua trang"
@@ -108,12 +110,45 @@ class AskResult:
         return data
 
 
+# Why a file could not be indexed, in the words staff read (the library's English reason goes to the log).
+SKIP_REASONS_VI = {
+    "unsupported": "loại tệp không được hỗ trợ (chỉ nhận " + ", ".join(UPLOAD_SUFFIXES) + ")",
+    "unreadable": "không mở được tệp",
+    "empty": "tệp rỗng",
+    "too_large": "tệp quá lớn hoặc quá phức tạp để đọc an toàn",
+    "corrupt": "tệp bị hỏng, không mở được",
+    "encrypted": "tệp PDF có mật khẩu; hãy xin bản không đặt mật khẩu",
+    "not_text": "nội dung không phải văn bản đọc được (cần UTF-8, UTF-16 hoặc Windows-1258)",
+    "no_text": "không tìm thấy chữ nào trong tệp",
+    "needs_ocr": "PDF chỉ có ảnh quét và máy chủ chưa cài nhận dạng chữ (tesseract-ocr-vie)",
+    "hidden": "tệp ẩn, không đọc",
+    "outside": "liên kết tới tệp nằm ngoài thư mục kho, không đọc",
+    "missing": "không còn tệp này",
+    "error": "lỗi khi đọc tệp; chi tiết ghi trong nhật ký máy chủ",
+}
+
+
+def reason_vi(code: str) -> str:
+    return SKIP_REASONS_VI.get(code, SKIP_REASONS_VI["unreadable"])
+
+
+@dataclass(frozen=True)
+class Copy:
+    """An upload that is a copy of a report already in the archive: ``same_file`` when byte for byte
+    (not kept), otherwise the same report in another format or version (kept, listed with it)."""
+
+    name: str
+    existing: str      # the existing report's official reference and file name
+    same_file: bool
+
+
 @dataclass
 class UploadOutcome:
     added: list[str] = field(default_factory=list)
+    copies: list[Copy] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, skip code)
     error: str = ""
 
     def messages(self) -> list[tuple[str, str]]:
@@ -121,15 +156,35 @@ class UploadOutcome:
         lines = []
         if self.added:
             lines.append(("ok", "Đã thêm và lập chỉ mục: " + ", ".join(self.added)))
+        for c in self.copies:
+            lines.append(("warn", f"{c.name} là bản sao của báo cáo đã có trong kho: {c.existing}; không thêm lại."
+                          if c.same_file else
+                          f"{c.name} là một bản khác của báo cáo đã có trong kho: {c.existing}; đã thêm, "
+                          "xếp cùng báo cáo đó."))
         if self.unchanged:
             lines.append(("info", "Đã có sẵn trong kho (không đổi): " + ", ".join(self.unchanged)))
         for name, reason in self.rejected:
             lines.append(("error", f"Từ chối {name}: {reason}"))
-        for name, reason in self.skipped:
-            lines.append(("warn", f"Không đọc được {name}: {reason}"))
+        for name, code in self.skipped:
+            lines.append(("error", f"Không đọc được {name}: {reason_vi(code)}. Tệp không được thêm vào kho."))
         if self.error:
             lines.append(("error", self.error))
         return lines or [("warn", "Chưa chọn tệp nào.")]
+
+
+@dataclass(frozen=True)
+class RemoveOutcome:
+    """What removing a report did: its reference, the files moved out of the corpus, or why not."""
+
+    removed: tuple[str, ...] = ()
+    reference: str = ""
+    error: str = ""
+
+    def message(self) -> tuple[str, str]:
+        if self.error:
+            return "error", self.error
+        return "ok", (f"Đã xoá khỏi kho: {self.reference} ({', '.join(Path(p).name for p in self.removed)}). "
+                      f"Tệp được chuyển vào thư mục {REMOVED_FOLDER}/ của chỉ mục, có thể khôi phục.")
 
 
 class SearchService:
@@ -300,7 +355,9 @@ class SearchService:
             return [], [], self.load_error or "Chưa có chỉ mục."
         with self._search_lock:
             counts = s.index.store.chunk_counts()
-            skipped = sorted((p, r) for p, (_, r) in s.index.store.skipped_by_path().items())
+            # a file that was never kept (an unreadable upload is deleted) is not listed under its path
+            skipped = sorted((p, reason_vi(skip.code)) for p, skip in s.index.store.skipped_by_path().items()
+                             if self._resolve(p) is not None)
         docs = s.retriever.documents
         copies: dict[int, list[str]] = {}
         for d in docs.values():
@@ -313,7 +370,8 @@ class SearchService:
             place = ", ".join(x for x in ("; ".join(m.districts), m.province) if x)
             date = "/".join(reversed(m.date.split("-"))) if m.date else ""
             rows.append(CorpusRow(d.id, d.path, m.doc_type, m.number, m.issuer, date, m.title, place,
-                                  counts.get(d.id, 0), sorted(set(copies.get(d.id, [d.format.upper()])))))
+                                  counts.get(d.id, 0), sorted(set(copies.get(d.id, [d.format.upper()]))),
+                                  document_reference(m)))
         manifest = s.index.manifest
         summary = (f"{len(rows)} báo cáo ({len(docs)} tệp), {len(s.index.chunk_ids)} đoạn được tìm kiếm · "
                    f"mô hình {manifest.model.get('name')} · chỉ mục {manifest.generation}")
@@ -356,12 +414,17 @@ class SearchService:
         try:
             targets: dict[Path, str] = {}
             folder = self.corpus_dir / UPLOAD_FOLDER
+            by_hash = self._documents_by_hash()
             for tmp, name in files:
                 display = safe_name(name)
                 real = self._uploaded_file(tmp)
                 reason = OUTSIDE_UPLOADS if real is None else check_upload(real, name)
                 if reason:
                     outcome.rejected.append((display, reason))
+                    continue
+                same = by_hash.get(file_sha256(real))
+                if same is not None and self._resolve(same.path) is not None:  # byte for byte a report we hold
+                    outcome.copies.append(Copy(display, _describe(same), same_file=True))
                     continue
                 folder.mkdir(parents=True, exist_ok=True)
                 dest = _place(folder, display, real)
@@ -380,20 +443,77 @@ class SearchService:
                 log.exception("ingest of uploads failed")
                 outcome.error = explain(RuntimeError())
                 return outcome
-            skipped = {Path(s.path).name: s.reason for s in report.skipped}
+            skipped = {Path(s.path).name: s.code for s in report.skipped}
             indexed = {Path(p).name for p in report.indexed}
+            self.reload()
+            copies = self._copies_of(indexed)
             for dest, name in targets.items():
                 if name in skipped:
                     outcome.skipped.append((name, skipped[name]))
                     dest.unlink(missing_ok=True)  # nothing searchable: do not keep it in the corpus
+                elif name in copies:
+                    outcome.copies.append(Copy(name, copies[name], same_file=False))
                 elif name in indexed:
                     outcome.added.append(name)
                 else:
                     outcome.unchanged.append(name)
-            self.reload()
             return outcome
         finally:
             self._ingest_lock.release()
+
+
+    def _documents_by_hash(self) -> dict:
+        searcher = self._searcher
+        return {} if searcher is None else {d.content_hash: d for d in searcher.retriever.documents.values()}
+
+    def _copies_of(self, names: set[str]) -> dict[str, str]:
+        """Of the files just indexed (by name), those the index groups with an earlier report: name -> that report."""
+        searcher = self._searcher
+        if searcher is None:
+            return {}
+        groups: dict[int, list] = {}
+        for d in searcher.retriever.documents.values():
+            groups.setdefault(d.canonical_id or d.id, []).append(d)
+        out = {}
+        for group in groups.values():
+            earlier = [d for d in group if Path(d.path).name not in names]
+            for d in group:
+                if earlier and Path(d.path).name in names:
+                    out[Path(d.path).name] = _describe(earlier[0])
+        return out
+
+    # ------------------------------------------------------------ removing a report
+    def remove_report(self, doc_id: int) -> RemoveOutcome:
+        """Take a report (and its copies in other formats) out of the archive: its files are moved out of the
+        corpus into the index's ``da-xoa/`` folder and the index is updated, then reopened."""
+        searcher = self._searcher
+        if searcher is None or doc_id not in searcher.retriever.documents:
+            return RemoveOutcome(error="Không có báo cáo này trong kho (có thể đã được xoá).")
+        if not self._ingest_lock.acquire(blocking=False):
+            return RemoveOutcome(error="Đang lập chỉ mục; vui lòng thử lại sau ít phút.")
+        try:
+            docs = searcher.retriever.documents
+            group = [d for d in docs.values() if (d.canonical_id or d.id) == (docs[doc_id].canonical_id or doc_id)]
+            files = [(d, self.source_file(d.id)) for d in group]
+            if any(path is None for _, path in files):
+                return RemoveOutcome(error="Không tìm thấy tệp của báo cáo trong thư mục kho; không xoá được.")
+            trash = self.index_dir / REMOVED_FOLDER
+            trash.mkdir(parents=True, exist_ok=True)
+            for _, path in files:
+                shutil.move(str(path), str(_place(trash, path.name, path)))
+            try:
+                ingest([path for _, path in files], self.index_dir, settings=self.settings, embedder=self._embedder)
+            except RagError as exc:
+                return RemoveOutcome(error=explain(exc))
+            self.reload()
+            return RemoveOutcome(tuple(d.path for d, _ in files), _describe(docs[doc_id]))
+        finally:
+            self._ingest_lock.release()
+
+
+def _describe(doc) -> str:
+    """A report as staff know it: its official reference, then its file name."""
+    return f"{document_reference(doc.meta)} (tệp {Path(doc.path).name})"
 
 
 def _inside(path: str, folder: str) -> bool:
