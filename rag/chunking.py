@@ -28,7 +28,15 @@ _NUMBERED = (
     (re.compile(r"^[a-zđ]\)\s"), 5),
 )
 _CLOSING = re.compile(r"^(?:Nơi nhận|NƠI NHẬN)\s*:?")
+CLOSING = "Nơi nhận"
+# the signature block under "Nơi nhận": "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ GIÁM ĐỐC", then the signer's name
+_SIGNATURE_ROLE = re.compile(r"^(?:(?:TM|KT|TL|TUQ|Q|QUYỀN)\s*\.\s*\S|(?:PHÓ\s+)?(?:CHỦ TỊCH|GIÁM ĐỐC|TRƯỞNG|"
+                             r"CHÁNH|BÍ THƯ|THỦ TRƯỞNG|VIỆN TRƯỞNG|HIỆU TRƯỞNG)\b)")
 _TITLE_CHARS = 90
+# A group of sections under this many model tokens is no passage on its own (a heading, a title block:
+# "1. Công tác xây dựng … chính sách" was a 24-token card, the Triệu Sơn title block 53 tokens; the smallest
+# passage with a statement in the five reports has 65): it is carried into the passage that follows.
+MIN_PASSAGE_TOKENS = 60
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,37 @@ def outline_sections(text: str) -> list[Section]:
     return sections
 
 
+def content_sections(text: str) -> list[Section]:
+    """``outline_sections`` less what is no passage: the recipients list and signature block that close a
+    report ("Nơi nhận: … KT. CHỦ TỊCH / PHÓ CHỦ TỊCH / <name>"; the signer stays in the metadata). Text
+    after the signature (an appendix) is kept."""
+    out = []
+    for section in outline_sections(text):
+        if section.path[:1] == (CLOSING,):
+            start = _after_signature(text, section.start, section.end)
+            if start is None or not text[start:section.end].strip():
+                continue
+            section = Section(section.path, start, section.end, section.major)
+        out.append(section)
+    return out
+
+
+def _after_signature(text: str, start: int, end: int) -> int | None:
+    """Where the text after a closing section's signature block begins (None: no signature found)."""
+    lines = text[start:end].split("\n")
+    offset, role_seen = start, False
+    for line in lines:
+        clean = line.replace("*", "").strip()
+        offset += len(line) + 1
+        if not clean:
+            continue
+        if _SIGNATURE_ROLE.match(clean.upper()) and clean.upper() == clean:
+            role_seen = True
+        elif role_seen:
+            return min(offset, end)  # the signer's name: the block ends with it
+    return None if not role_seen else end
+
+
 @dataclass(frozen=True)
 class ChunkerSettings:
     chunk_tokens: int
@@ -149,16 +188,23 @@ class Chunker:
                 pieces.append((main.path, pending[0].start, pending[-1].end))
             pending, pending_tokens = [], 0
 
-        for section in outline_sections(doc.text):
+        sections = content_sections(doc.text)
+        for section in sections:
             n = self.count_tokens(doc.text[section.start:section.end])
+            # a group too small to stand alone (a heading, a title block) joins what follows, whatever its part
+            # (never across a gap: the signature block dropped between two sections stays out)
+            small = bool(pending) and pending_tokens < MIN_PASSAGE_TOKENS and pending[-1].end == section.start
             # small neighbours are packed within one major part: clauses 1., 2., a) of a legal article or
             # a short report's sections share a passage (each was its own before: 6,442 passages for
             # 1,517 alqac2023 articles)
-            same_major = not pending or pending[0].major == section.major
+            same_major = not pending or (pending[-1].end == section.start and pending[0].major == section.major) or small
             if n > limit:
+                start = pending[0].start if small else section.start
+                if small:
+                    pending, pending_tokens = [], 0
                 flush()
-                for start, end in self._split(doc.text, section.start, section.end):
-                    pieces.append((section.path, start, end))
+                for piece_start, piece_end in self._split(doc.text, start, section.end):
+                    pieces.append((section.path, piece_start, piece_end))
             elif pending_tokens + n <= limit and same_major:
                 pending.append(section)
                 pending_tokens += n
@@ -166,6 +212,8 @@ class Chunker:
                 flush()
                 pending, pending_tokens = [section], n
         flush()
+        if all(s.path == (PREAMBLE,) for s in sections):  # no outline at all (a news item): no section to name
+            pieces = [((), start, end) for _, start, end in pieces]
 
         chunks: list[Chunk] = []
         for path, start, end in pieces:
@@ -189,4 +237,19 @@ class Chunker:
             if offset < 0:  # cannot locate (should not happen): keep the text, offsets approximate
                 offset = 0
             spans.append((start + offset, start + offset + len(piece.page_content)))
-        return spans
+        return self._join_small(text, spans)
+
+    def _join_small(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """A piece too small to stand alone (a heading the splitter left before a long paragraph) joins the
+        next piece when both fit in one passage."""
+        out: list[tuple[int, int]] = []
+        for i, (start, end) in enumerate(spans):
+            if out and out[-1][1] < 0:  # the previous piece waits to be joined to this one
+                start = out.pop()[0]
+            nxt = spans[i + 1] if i + 1 < len(spans) else None
+            if (nxt is not None and self.count_tokens(text[start:end]) < MIN_PASSAGE_TOKENS
+                    and self.count_tokens(text[start:nxt[1]]) <= self.settings.chunk_tokens):
+                out.append((start, -1))
+                continue
+            out.append((start, end))
+        return out

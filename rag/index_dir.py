@@ -40,7 +40,7 @@ from .vectors import VectorIndex
 SCHEMA_VERSION = 1
 # Bump when loading, metadata extraction or chunking change what an ingest stores: the next
 # ingest then re-reads every file (embeddings of unchanged passages are still reused).
-PIPELINE_VERSION = 5  # 5: small sections packed within a major part (rag.chunking), accent counts
+PIPELINE_VERSION = 6  # 6: no passage of a recipients list or signature, headings joined to their text (rag.chunking); 5: small sections packed within a major part, accent counts
 # Bump when rag.facts reads counts differently: the next ingest reads the facts of every stored
 # passage again from the stored text (no file is re-read, nothing re-embedded).
 FACTS_VERSION = 6  # 6: abbreviations in any case, near words from the document and headings (history: git log)

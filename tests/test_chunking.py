@@ -56,4 +56,39 @@ def test_pdf_chunks_carry_pages_and_sections(chunker):
     ocop = next(c for c in chunks if "11 sản phẩm OCOP" in c.text)
     assert ocop.section_path[0].startswith("4. Nhiệm vụ")
     assert ocop.page == doc.page_at(doc.text.index("11 sản phẩm OCOP"))
-    assert {c.page for c in chunks} == {1, 2, 3}
+    assert {p for c in chunks for p in range(c.page, c.page_end + 1)} == {1, 2, 3}
+
+
+@pytest.mark.parametrize("fmt", ["txt", "pdf", "docx"])
+def test_no_card_is_only_a_heading_or_a_signature(embedder, fmt):
+    """Issue 15 item 7: recipients and signature block are no passage (the signer stays in the metadata);
+    a heading too small to stand alone joins the text under it; a news item has no "Phần mở đầu"."""
+    from rag.chunking import MIN_PASSAGE_TOKENS
+    from rag.metadata import extract_metadata
+
+    chunker = Chunker(embedder.count_tokens, ChunkerSettings(chunk_tokens=384, overlap_tokens=48))
+    for path in sorted((CORPUS / fmt).glob(f"*.{fmt}")):
+        doc = load_document(path)
+        chunks = chunker.chunk(doc)
+        for c in chunks:
+            assert "Nơi nhận" not in c.text and "PHÓ CHỦ TỊCH" not in c.text and "PHÓ GIÁM ĐỐC" not in c.text, c.text
+            heading_only = all(len(line.split()) < 25 and not line.rstrip().endswith((".", ";"))
+                               for line in c.text.splitlines() if line.strip())
+            assert not (heading_only and c.n_tokens < MIN_PASSAGE_TOKENS), (path.name, c.text)
+        meta = extract_metadata(doc.text)
+        if meta.doc_type == "Tin tức":
+            assert all(c.section_path == () for c in chunks), path.name
+        else:
+            assert meta.signer and meta.signer not in " ".join(c.text for c in chunks[-1:]), (path.name, meta.signer)
+
+
+def test_text_after_the_signature_is_kept(chunker):
+    from rag.loading import LoadedDocument
+
+    text = ("I. KẾT QUẢ\n\nHuyện có 05 sản phẩm OCOP đạt 4 sao trong năm 2024, tăng hai sản phẩm so với năm trước.\n\n"
+            "Nơi nhận:\n- Sở KH&CN;\n- Lưu: VT.\n\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n\nNguyễn Văn A\n\n"
+            "PHỤ LỤC\n\nDanh sách 05 sản phẩm OCOP 4 sao của huyện: mật ong, chè, miến dong, gạo, nấm.\n")
+    chunks = chunker.chunk(LoadedDocument(Path("x.txt"), "txt", text, ()))
+    joined = " | ".join(c.text for c in chunks)
+    assert "Nguyễn Văn A" not in joined and "Nơi nhận" not in joined
+    assert "PHỤ LỤC" in joined and "miến dong" in joined and "05 sản phẩm OCOP đạt 4 sao" in joined
