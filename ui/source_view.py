@@ -516,17 +516,23 @@ def _line_boxes(units: Sequence[_Unit], span: tuple[int, int, int], size: tuple[
     width, height = size
     out: list[Box] = []
     for left, top, right, bottom in groups:
-        pad = max(1.0, 0.2 * (bottom - top))  # glyph boxes hug the ink: a highlighter is a bit taller
-        box = Box(max(0, int(left - 1)), max(0, int(top - pad)), min(width, int(right + 2)), min(height, int(bottom + pad + 1)))
+        # glyph boxes hug the ink: a highlighter is a bit taller than the line (wider, when /Rotate turns it)
+        pad = max(1.0, 0.2 * min(bottom - top, right - left))
+        across_x, across_y = (pad, 1.0) if bottom - top > right - left else (1.0, pad)
+        box = Box(max(0, int(left - across_x)), max(0, int(top - across_y)), min(width, int(right + across_x + 1)),
+                  min(height, int(bottom + across_y + 1)))
         if box.right > box.left and box.bottom > box.top:
             out.append(box)
     return tuple(out)
 
 
 def _same_row(box: Sequence[float], rect: Sequence[float]) -> bool:
-    """Whether ``rect`` overlaps the row ``box`` by at least half of the lower of the two heights."""
-    overlap = min(box[3], rect[3]) - max(box[1], rect[1])
-    return overlap >= 0.5 * min(box[3] - box[1], rect[3] - rect[1])
+    """Whether ``rect`` continues the row ``box``: they overlap by at least half of the lower of the
+    two heights, or, on a page turned by /Rotate (text running down), of the narrower width."""
+    across = min(box[3], rect[3]) - max(box[1], rect[1])
+    along = min(box[2], rect[2]) - max(box[0], rect[0])
+    return (across >= 0.5 * min(box[3] - box[1], rect[3] - rect[1])
+            or along >= 0.5 * min(box[2] - box[0], rect[2] - rect[0]))
 
 
 # ---------------------------------------------------------------- drawing
