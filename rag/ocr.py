@@ -142,6 +142,8 @@ class OcrSettings:
 # ---------------------------------------------------------------- availability
 
 _status_lock = threading.Lock()
+# PDFium is not thread-safe: every call into it (here, and ui.source_view's page images) holds this lock
+PDFIUM_LOCK = threading.RLock()
 _status_cache: dict[tuple[str, str], tuple[str | None, str]] = {}
 
 
@@ -375,7 +377,8 @@ def ocr_pdf(path: Path, pages: Iterable[int], settings: OcrSettings | None = Non
     workers = max(1, settings.workers)
     fresh: dict[int, OcrPage] = {}
     finished = len(results)  # pages done, failed ones included, so progress reaches the total
-    pdf = pdfium.PdfDocument(str(path))
+    with PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(str(path))
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr") as pool:
             pending: dict[Future, int] = {}
@@ -394,7 +397,8 @@ def ocr_pdf(path: Path, pages: Iterable[int], settings: OcrSettings | None = Non
             try:
                 for number in todo:
                     try:
-                        image = _render(pdf, number, settings.dpi)  # PDFium calls stay on this thread
+                        with PDFIUM_LOCK:  # PDFium calls stay on this thread, one at a time in the process
+                            image = _render(pdf, number, settings.dpi)
                     except Exception as exc:  # noqa: BLE001 - an unrenderable page is left out, like a failed one
                         log.warning("cannot render %s p.%d for OCR: %s: %s", path, number, type(exc).__name__, exc)
                         finished += 1
@@ -411,7 +415,8 @@ def ocr_pdf(path: Path, pages: Iterable[int], settings: OcrSettings | None = Non
                 for future in pending:
                     future.cancel()
     finally:
-        pdf.close()
+        with PDFIUM_LOCK:
+            pdf.close()
         if fresh and digest:  # also after an interruption: finished pages are not redone
             cache.save(digest, engine, {**cached, **fresh}, source=Path(path).name)
     results.update(fresh)

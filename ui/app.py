@@ -128,10 +128,10 @@ HEAD = """<script>
 document.documentElement.lang = 'vi';
 // on a phone the filters start folded: close the accordion once, when it first appears
 const RAG_FOLD = new MutationObserver(() => {
-  const toggle = document.querySelector('#rag-filters > button, #rag-filters .label-wrap');
-  if (!toggle) return;
+  const toggle = document.querySelector('#rag-filters .label-wrap');
+  if (!toggle || !document.querySelector('#rag-filters #rag-province')) return;  // not rendered yet
   RAG_FOLD.disconnect();
-  if (window.innerWidth <= 700 && toggle.closest('#rag-filters').querySelector('#rag-province')) toggle.click();
+  if (window.innerWidth <= 700 && toggle.classList.contains('open')) toggle.click();
 });
 RAG_FOLD.observe(document.documentElement, {childList: true, subtree: true});
 const RAG_TOAST_TITLES = {Warning: '%s', Info: '%s', Error: 'Lỗi', Success: 'Xong'};
@@ -438,6 +438,35 @@ def create_app(service: SearchService, auth: tuple[str, str] | None = None,
         if path is None or path.name != name:
             raise HTTPException(status_code=404, detail="Không có tệp này trong kho đã lập chỉ mục.")
         return _source_response(path)
+
+    @app.get(render.PAGE_ROUTE + "/{doc_id}/{page}.png")
+    def page_image(doc_id: int, page: int, request: Request, c: int = 0) -> Response:
+        """A PDF page as an image with the cited passage highlighted (ui.source_view)."""
+        if not _logged_in(state.get("gradio"), request, auth is not None):
+            raise HTTPException(status_code=401, detail="Cần đăng nhập.")
+        png = service.page_image(doc_id, page, c)
+        if png is None:
+            raise HTTPException(status_code=404, detail="Không có trang này cho đoạn trích này.")
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300",
+                                                             "X-Content-Type-Options": "nosniff"})
+
+    @app.get(render.TEXT_ROUTE + "/{doc_id}")
+    def text_view(doc_id: int, request: Request, c: int = 0) -> Response:
+        """A DOCX/TXT source's text with the cited passage marked; the link's #passage scrolls to it."""
+        if not _logged_in(state.get("gradio"), request, auth is not None):
+            raise HTTPException(status_code=401, detail="Cần đăng nhập.")
+        view = service.text_view(doc_id, c)
+        if view is None:
+            raise HTTPException(status_code=404, detail="Không có đoạn trích này trong kho.")
+        title, body = view
+        page = (f"<!doctype html><html lang='vi'><head><meta charset='utf-8'><title>{render.esc(title)}</title>"
+                "<meta name='viewport' content='width=device-width, initial-scale=1'><style>"
+                "body{font:16px/1.6 system-ui,sans-serif;max-width:52em;margin:1em auto;padding:0 1em;color:#111}"
+                "h1{font-size:18px;color:#1e3a8a} mark{background:#fde68a;padding:2px 0}</style></head>"
+                f"<body><h1>{render.esc(title)}</h1>{body}</body></html>")
+        headers = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                   "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+        return Response(page, media_type="text/html; charset=utf-8", headers=headers)
 
     @app.get(render.CSV_ROUTE)
     def rows_as_csv(request: Request, q: str = "", province: str = "", district: str = "", year: str = "",

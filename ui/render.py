@@ -16,6 +16,9 @@ from rag.answer import Answer, AnswerRow, Passage
 from rag.vntext import fold
 
 SOURCE_ROUTE = "/nguon"
+PAGE_ROUTE = "/trang"      # /trang/<doc>/<page>.png?c=<chunk>: the PDF page with the passage highlighted
+TEXT_ROUTE = "/van-ban"    # /van-ban/<doc>?c=<chunk>#passage: a DOCX/TXT source's text, the passage marked
+MAX_PAGE_IMAGES = 3        # a passage over more pages shows its first three (a passage is ~1 page of text)
 CSV_ROUTE = "/tai-csv"
 CSV_PARAMS = ("province", "district", "year", "doc_type")  # the filters a CSV link carries, after ``q``
 _REF = re.compile(r"\[(\d{1,3})\]")
@@ -161,6 +164,28 @@ def _number(number: str) -> str:
     return f"số …{number}" if number.startswith("/") else f"số {number}"
 
 
+def page_image_url(doc_id: int, page: int, chunk_id: int) -> str:
+    return f"{PAGE_ROUTE}/{int(doc_id)}/{int(page)}.png?c={int(chunk_id)}"
+
+
+def text_view_url(doc_id: int, chunk_id: int) -> str:
+    return f"{TEXT_ROUTE}/{int(doc_id)}?c={int(chunk_id)}#passage"
+
+
+def _source_view(p: Passage) -> str:
+    """The passage where it stands: a PDF's page(s) as images with the passage highlighted, folded until
+    opened (the image is fetched then); any other source as its text with the passage marked."""
+    if Path(p.source).suffix.lower() == ".pdf" and p.page:
+        last = min(p.page_end or p.page, p.page + MAX_PAGE_IMAGES - 1)
+        images = "".join(
+            f"<img loading='lazy' src='{esc(page_image_url(p.doc_id, n, p.chunk_id))}' "
+            f"alt='{esc(f'Trang {n}, đoạn trích được tô vàng')}' class='rag-page-img'>" for n in range(p.page, last + 1))
+        return (f"<details class='rag-pageview'><summary>Xem {esc(page_label(p.page, last))}, đoạn trích được tô "
+                f"vàng</summary>{images}</details>")
+    return (f"<a class='rag-btn rag-textview' href='{esc(text_view_url(p.doc_id, p.chunk_id))}' target='_blank' "
+            "rel='noopener'>Xem trong văn bản (tô vàng) ↗</a>")
+
+
 def _card(p: Passage, marked: bool = True) -> str:
     pages = page_label(p.page, p.page_end)
     meta = []
@@ -174,11 +199,13 @@ def _card(p: Passage, marked: bool = True) -> str:
         f"<div class='rag-card-head'><span class='rag-rank'>[{p.rank}]</span>{''.join(meta)}</div>"
         f"<div class='rag-text'>{highlighted(p.text, p.highlights if marked else [])}</div>"
         f"<div class='rag-cite'><b>Trích dẫn:</b> {esc(p.citation)}</div>"
+        f"{_source_view(p) if Path(p.source).suffix.lower() == '.pdf' else ''}"
         "<div class='rag-actions'>"
         f"<a class='rag-btn rag-open' href='{esc(source_url(p.doc_id, p.source, p.page))}' target='_blank' "
         f"rel='noopener'>{esc(open_label)} ↗</a>"
         f"<button type='button' class='rag-btn rag-copy' data-copy='{esc(copy_text(p))}'>Sao chép kèm trích dẫn"
         "</button>"
+        f"{'' if Path(p.source).suffix.lower() == '.pdf' else _source_view(p)}"
         f"<label class='rag-btn rag-pick'><input type='checkbox' class='rag-pick-box' value='{p.rank}'> "
         "Chọn để xuất</label></div></article>")  # nothing ticked: staff choose what goes into their draft
 
@@ -357,6 +384,10 @@ CSS = """
 .rag-btn:hover { background: #eff6ff; border-color: #93c5fd; }
 .rag-table-wrap { overflow-x: auto; -webkit-overflow-scrolling: touch; }
 .rag-pick { display: inline-flex; align-items: center; gap: 4px; }
+.rag-pageview { margin-top: 8px; font-size: 13px; }
+.rag-pageview summary { cursor: pointer; color: #1d4ed8; }
+.rag-page-img { display: block; max-width: 100%; height: auto; margin-top: 6px; border: 1px solid #d1d5db;
+  box-shadow: 0 1px 3px rgba(0,0,0,.12); }
 .rag-pick input { margin: 0; }
 .rag-card:has(.rag-pick-box:checked) { background: #f0f9ff; }
 /* phone width (390 px): nothing wider than the screen; the list table scrolls inside its frame */

@@ -389,6 +389,44 @@ class SearchService:
             return None
         return real
 
+    # ------------------------------------------------------------ the passage in its source
+    def _passage(self, doc_id: int, chunk_id: int):
+        """The stored passage ``chunk_id`` of document ``doc_id`` (None when either is unknown)."""
+        searcher = self._searcher
+        if searcher is None or doc_id not in searcher.retriever.documents:
+            return None
+        with self._search_lock:
+            chunk = searcher.index.store.chunks_by_id([chunk_id]).get(chunk_id)
+        return chunk if chunk is not None and chunk.doc_id == doc_id else None
+
+    def page_image(self, doc_id: int, page: int, chunk_id: int) -> bytes | None:
+        """PNG of page ``page`` of an indexed PDF with passage ``chunk_id`` highlighted; None when the
+        document, passage or page does not go together (only the passage's own pages are shown)."""
+        from .source_view import PageRefused, render_passage_page
+
+        path = self.source_file(doc_id)
+        chunk = self._passage(doc_id, chunk_id)
+        if path is None or chunk is None or path.suffix.lower() != ".pdf" or not chunk.page:
+            return None
+        if not chunk.page <= page <= (chunk.page_end or chunk.page):
+            return None
+        try:
+            return render_passage_page(path, page, chunk.text).png
+        except PageRefused as exc:
+            log.warning("page %d of %s not shown: %s", page, path, exc)
+            return None
+
+    def text_view(self, doc_id: int, chunk_id: int) -> tuple[str, str] | None:
+        """(title, HTML of the document's indexed text with the passage marked) for a DOCX/TXT source."""
+        from .source_view import highlight_text_html
+
+        chunk = self._passage(doc_id, chunk_id)
+        if chunk is None:
+            return None
+        with self._search_lock:
+            doc = self._searcher.index.store.document(doc_id)
+        return document_reference(doc.meta), highlight_text_html(doc.text, chunk.text)
+
     # ------------------------------------------------------------ uploads
     def _uploaded_file(self, tmp: str | Path) -> Path | None:
         """The real path of an uploaded file, or None (logged) when it is not inside the upload folder."""

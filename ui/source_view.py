@@ -41,6 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
+from rag.ocr import PDFIUM_LOCK  # one lock for every PDFium call in the process (ingest OCR included)
 from rag.vntext import fold
 
 DEFAULT_DPI = 110
@@ -70,7 +71,6 @@ MIN_EDGE_FOUND = 20  # ...or this many when the match is the passage's start at 
 EDGE_CHARS = 30      # how near the page's first/last text that counts as "at the page's end" (footer, page number)
 TEXT_ANCHOR = 40     # highlight_text_html: the passage's first and last characters, when the whole does not match
 
-PDFIUM_LOCK = threading.RLock()
 _OCR_WORDS: "OrderedDict[tuple[str, int, str], tuple[_Unit, ...]]" = OrderedDict()
 _OCR_WORDS_MAX = 16  # pages of OCR word boxes kept in memory (~1.5 s of Tesseract each)
 _OCR_LOCK = threading.Lock()
