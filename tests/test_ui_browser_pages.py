@@ -131,8 +131,12 @@ def test_an_upload_shows_moving_progress(browser, site, tmp_path):
         status = page.locator("#rag-upload-status").inner_text()
         if "Tạo vector" in status and status not in seen:
             seen.append(status)
-            if len(seen) == 2:
-                page.locator("#rag-upload-status").screenshot(path=str(_shots(tmp_path) / "screenshot-upload-progress.png"))
+            if len(seen) == 2:  # the upload area with its one progress display
+                top = page.locator("#rag-upload").bounding_box()
+                bottom = page.locator("#rag-upload-status").bounding_box()
+                page.screenshot(path=str(_shots(tmp_path) / "screenshot-upload-progress.png"),
+                                clip={"x": 0, "y": top["y"] - 10, "width": 1360,
+                                      "height": bottom["y"] + bottom["height"] - top["y"] + 20})
         time.sleep(0.05)
     assert page.locator("#rag-upload-status .rag-msg-ok").count(), page.locator("#rag-upload-status").inner_text()
     embed = [s for s in seen if "đoạn" in s]
