@@ -77,7 +77,8 @@ def test_question_cards_source_copy_and_export(page, site, tmp_path):
     assert "Bình Liêu" in results and "Ba Chẽ" in results
     assert page.locator(".rag-card mark").count() >= 1
     assert "Trích dẫn:" in cards.first.inner_text()
-    page.screenshot(path=str(tmp_path / "main.png"), full_page=True)
+    shots = Path(os.environ.get("RAG_SCREENSHOT_DIR", tmp_path))  # RAG_SCREENSHOT_DIR=docs refreshes docs/ui.md's
+    page.screenshot(path=str(shots / "screenshot-main.png"))
 
     # a list question: the rows as a table, total stated, [n] jumps to the card, "Tải CSV" downloads them
     table = page.locator(".rag-answer table.rag-rows")
@@ -91,7 +92,6 @@ def test_question_cards_source_copy_and_export(page, site, tmp_path):
     bars = {page.locator(".rag-chart .rag-bar-row").nth(i).locator(".rag-bar-label").inner_text():
             page.locator(".rag-chart .rag-bar").nth(i).bounding_box()["width"] for i in range(2)}
     assert set(bars) == {"Ba Chẽ", "Bình Liêu"} and 4.5 < bars["Ba Chẽ"] / bars["Bình Liêu"] < 5.5, bars
-    shots = Path(os.environ.get("RAG_SCREENSHOT_DIR", tmp_path))  # RAG_SCREENSHOT_DIR=docs refreshes docs/ui.md's
     page.locator(".rag-answer").first.screenshot(path=str(shots / "screenshot-list.png"))
     ref = table.locator("tbody tr").last.locator("a.rag-ref")
     rank = ref.get_attribute("data-rank")
