@@ -102,3 +102,11 @@ def test_a_file_named_and_gone_leaves_the_index(tmp_path, embedder, settings):
     searcher = Searcher.open(tmp_path / "index", settings=settings, embedder=embedder)
     assert [Path(d.path).name for d in searcher.retriever.documents.values()] == [TXT[1].name]
     searcher.close()
+
+
+def test_every_skip_code_has_vietnamese_words():
+    from rag.errors import SKIP_CODES
+    from ui.service import SKIP_REASONS_VI
+
+    assert set(SKIP_REASONS_VI) == set(SKIP_CODES)
+    assert not any(word in text for text in SKIP_REASONS_VI.values() for word in ("file", "corrupt", "PDF has"))
