@@ -30,7 +30,7 @@ from rag.api import Searcher, ingest
 from rag.citation import document_reference
 from rag.config import Settings
 from rag.filehash import file_sha256
-from rag.errors import (DiskFullError, IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError,
+from rag.errors import (ConfigError, DiskFullError, IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError,
                         ModelUnavailableError, RagError)
 from rag.index_dir import CURRENT, current_generation
 from rag.loading import SUPPORTED_SUFFIXES, decode_text
@@ -67,22 +67,28 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
 
 
 def explain(exc: BaseException) -> str:
-    """A Vietnamese message for a library error, with the technical detail after it."""
+    """A Vietnamese message for a library error. The library's English message (what went wrong, in
+    detail) goes to the server log, not to the page."""
+    if isinstance(exc, RagError):
+        log.warning("%s: %s", type(exc).__name__, exc)
     if isinstance(exc, IndexMissingError):
         return ("Chưa có chỉ mục. Hãy thêm báo cáo ở thẻ “Kho báo cáo”, hoặc chạy "
                 "`rag ingest corpus/ --index index/` rồi tải lại trang.")
     if isinstance(exc, ModelUnavailableError):
-        return f"Không nạp được mô hình nhúng ({exc}). Kiểm tra cài đặt mô hình rồi khởi động lại."
+        return ("Không nạp được mô hình nhúng. Kiểm tra cài đặt mô hình rồi khởi động lại "
+                "(chi tiết trong nhật ký máy chủ).")
     if isinstance(exc, IndexCorruptError):
-        return f"Chỉ mục bị hỏng ({exc}). Chạy `rag ingest --rebuild` để dựng lại."
+        return "Chỉ mục bị hỏng. Chạy `rag ingest --rebuild` để dựng lại (chi tiết trong nhật ký máy chủ)."
     if isinstance(exc, IndexMismatchError):
-        return f"Chỉ mục không khớp cấu hình ({exc})."
+        return ("Chỉ mục được dựng với mô hình hoặc cấu hình khác cấu hình hiện tại. Chạy "
+                "`rag ingest --rebuild` để dựng lại, hoặc dùng lại cấu hình cũ.")
     if isinstance(exc, IndexBusyError):
         return "Chỉ mục đang được một tiến trình khác cập nhật; vui lòng thử lại sau ít phút."
+    if isinstance(exc, ConfigError):
+        return "Cấu hình không hợp lệ (rag.toml hoặc biến môi trường RAG_*); chi tiết ghi trong nhật ký máy chủ."
     if isinstance(exc, DiskFullError):
-        return f"Đĩa đầy: {exc}"
-    if isinstance(exc, RagError):
-        return f"Lỗi: {exc}"
+        return ("Đĩa đầy: chưa ghi được chỉ mục mới; chỉ mục cũ vẫn tra cứu được. Hãy giải phóng dung lượng "
+                "đĩa rồi thử lại.")
     return "Đã xảy ra lỗi nội bộ; chi tiết ghi trong nhật ký máy chủ."
 
 
