@@ -422,7 +422,8 @@ def test_report_html_is_escaped():
     answer = Answer(f"hỏi {evil}", f"- Theo X: “{evil}” [1]", True,
                     [_passage(evil, section=evil, citation=evil, issuer=evil, source=f"corpus/{evil}.pdf")])
     page = render_answer(answer)
-    assert "<script>" not in page and "<img" not in page
+    assert "<script>" not in page and "<img src=x" not in page
+    assert page.count("<img") == page.count("<img loading='lazy' src='/trang/7/3.png?c=1'")  # only our page image
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "onerror=alert(2)&gt;" in page  # shown as text, inside an escaped tag
     assert "href='#rag-p-1'" in page       # our own markup survives
