@@ -525,18 +525,18 @@ def generation_number(name: str) -> int:
 def open_backend(spec: StoreSpec, index: OpenIndex, engine: Engine | None = None) -> QdrantBackend:
     """The backend for ``index`` (its live generation), refusing a store an ingest has not brought up to it."""
     index_dir = index.directory.parent
-    marker = read_marker(index_dir, spec)
-    if marker.get("generation") != index.directory.name:
-        behind = f"holds generation {marker['generation']}" if marker.get("generation") else "was never filled"
-        raise IndexMismatchError(
-            f"the store {spec.name(index_dir)} {behind}, the index {index_dir} is at {index.directory.name}",
-            f"bring it up to date: rag ingest --index {index_dir} --store {_flag(spec, index_dir)}")
     engine = engine or open_engine(spec, index_dir)
     try:
-        if not engine.exists():
+        if not engine.exists():  # reaches the server / opens the shard now, not at the first question
             raise IndexMismatchError(f"the store {spec.name(index_dir)} has no collection {spec.collection!r}",
                                      f"fill it: rag ingest --index {index_dir} --store {_flag(spec, index_dir)}")
-        engine.count()  # opens the shard / reaches the server now, not at the first question
+        engine.count()
+        marker = read_marker(index_dir, spec)
+        if marker.get("generation") != index.directory.name:
+            behind = f"holds generation {marker['generation']}" if marker.get("generation") else "was never filled"
+            raise IndexMismatchError(
+                f"the store {spec.name(index_dir)} {behind}, the index {index_dir} is at {index.directory.name}",
+                f"bring it up to date: rag ingest --index {index_dir} --store {_flag(spec, index_dir)}")
     except BaseException:
         engine.close()
         raise
