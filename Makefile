@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test,onnx,openvino]'
+	$(PY) -m pip install -q -e '.[test,onnx,openvino,qdrant]'
 	touch $@
 
 # Tesseract + Vietnamese model for scanned PDFs; without them scans are skipped with a reason.

@@ -469,8 +469,10 @@ def passage_weights(text: str, scheme: str, avgdl: float) -> dict[str, float]:
     """BM25's term part of each token of ``text`` (the idf is Qdrant's modifier), as bm25s's lucene
     variant computes it: ``tf / (tf + k1 * (1 - b + b * len / avgdl))``, in float32."""
     tokens = lexical_tokens(text, scheme) or [""]
+    counts = Counter(tokens)
+    tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
     norm = np.float32(K1 * ((1 - B) + B * len(tokens) / avgdl))
-    return {t: float(np.float32(tf) / (np.float32(tf) + norm)) for t, tf in Counter(tokens).items()}
+    return dict(zip(counts, (tf / (tf + norm)).tolist()))
 
 
 def query_vector(ids: TokenIds, tokens: list[str]) -> tuple[list[int], list[float]]:
