@@ -200,7 +200,7 @@ def test_interrupted_sync_resumes_and_store_behind_is_refused(txt_index, tmp_pat
         remote.close()
 
 
-@pytest.mark.filterwarnings("ignore:Payload indexes have no effect")
+@pytest.mark.filterwarnings("ignore:Payload indexes have no effect", "ignore:Local mode performs exact")
 def test_server_path_through_qdrant_client(edge_index, tmp_path, embedder, settings):
     """The qdrant:// code path (ServerEngine: the same points, sync and queries above the client call)
     on qdrant-client's local mode. That mode is qdrant-client's Python re-implementation, not the
