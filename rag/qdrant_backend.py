@@ -63,7 +63,7 @@ import numpy as np
 from . import npyio
 from .backend import Ranking
 from .errors import ConfigError, IndexMismatchError, RagError
-from .index_dir import Manifest, OpenIndex, current_generation
+from .index_dir import CURRENT, Manifest, OpenIndex, _write_atomic, current_generation
 from .lexical import B, DOC_LEN_FILE, K1
 from .store import Store
 from .vectors import AUTO_FLAT_MAX
@@ -671,6 +671,10 @@ def sync_store(spec: StoreSpec, index_dir: Path, engine: Engine | None = None,
                                         "dimension": model["dimension"], "avgdl": avgdl, "points": len(wanted),
                                         "synced_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         report.upserted, report.deleted, report.reencoded = len(upsert), len(delete), len(reencode)
+        if current_generation(index_dir) == gen.directory:
+            # CURRENT written again (same name, new file): a server that found the store behind when
+            # this generation went live reopens it now (ui.service follows CURRENT's stat)
+            _write_atomic(index_dir / CURRENT, gen.directory.name + "\n")
     finally:
         if own_engine:
             engine.close()
