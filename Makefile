@@ -16,8 +16,8 @@ $(VENV)/.installed: pyproject.toml
 	@$(PY) -m pip install -q --upgrade pip
 	@echo "==> PyTorch 2.13.0, CPU build (~200 MB)"
 	@$(PY) -m pip install -q torch==2.13.0
-	@echo "==> the project and its libraries (sentence-transformers, FAISS, Gradio, pypdf, ONNX Runtime...)"
-	@$(PY) -m pip install -q -e '.[test,onnx,openvino]'
+	@echo "==> the project and its libraries (sentence-transformers, FAISS, Gradio, pypdf, ONNX Runtime, Qdrant Edge...)"
+	@$(PY) -m pip install -q -e '.[test,onnx,openvino,qdrant]'
 	@touch $@
 	@echo "==> installed"
 

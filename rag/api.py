@@ -9,6 +9,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Callable
 
+from .backend import SearchBackend
 from .answer import (Answer, AnswerRow, Passage, best_sentences, compose_answer, compose_list_answer,
                      compose_total_answer, coverage)
 from .citation import format_citation, format_date
@@ -41,7 +42,8 @@ def ingest(paths: list[str | Path], index_dir: str | Path = "index", settings: S
 class Searcher:
     """An open index plus its model: ``ask`` returns cited passages and an answer."""
 
-    def __init__(self, index: OpenIndex, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, index: OpenIndex, embedder: Embedder, settings: Settings,
+                 backend: SearchBackend | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
@@ -49,7 +51,8 @@ class Searcher:
             # one question is a tiny batch: more PyTorch threads than this only wait on a busy machine
             # (applied around query embedding only; an onnxruntime session gets it when it is made, in open)
             embedder.query_threads = settings.query_threads
-        self.retriever = HybridRetriever(index, embedder, settings)
+        self.retriever = HybridRetriever(index, embedder, settings, backend)
+        self.backend = self.retriever.backend
         self.lister = ListAnswerer(self.retriever)
         # one SQLite connection and one query-embedding cache: questions from several threads take turns
         self._lock = threading.RLock()
@@ -73,17 +76,22 @@ class Searcher:
                 if loading is not None:
                     loading.cancel()
                 raise
+            backend = None
             try:
+                backend = _open_backend(index, settings)
                 if loading is not None:
                     embedder = loading.result()
                 elif embedder is None or embedder.spec.name != index.manifest.model["name"]:
                     embedder = _load_embedder(index.manifest.model, settings)
-                return cls(index, embedder, settings)
+                return cls(index, embedder, settings, backend)
             except BaseException:
-                index.close()  # e.g. the model or the ONNX backend's packages are missing
+                if backend is not None:
+                    backend.close()
+                index.close()  # e.g. the model or the ONNX backend's packages are missing, the store is behind
                 raise
 
     def close(self) -> None:
+        self.backend.close()
         self.index.close()
 
     def parse(self, question: str) -> ParsedQuestion:
@@ -226,6 +234,16 @@ def _manifest_model(index_dir: Path) -> dict | None:
         return Manifest.read(generation).model if generation is not None else None
     except (RagError, OSError, ValueError, KeyError):
         return None
+
+
+def _open_backend(index: OpenIndex, settings: Settings) -> SearchBackend | None:
+    """The Qdrant backend ``settings.store`` names (None: the index directory's own arrays)."""
+    if not settings.store:
+        return None
+    from .qdrant_backend import StoreSpec, open_backend
+
+    spec = StoreSpec.parse(settings.store)
+    return None if spec.is_local else open_backend(spec, index)
 
 
 def _load_embedder(model: dict, settings: Settings) -> Embedder:

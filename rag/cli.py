@@ -89,7 +89,7 @@ def _progress_printer(stream=None, clock=None):
 def cmd_ingest(args: argparse.Namespace) -> int:
     from .api import ingest
 
-    settings = load_settings(args.config, model=args.model, backend=args.backend)
+    settings = load_settings(args.config, model=args.model, backend=args.backend, store=args.store)
     paths = args.paths or [DEFAULT_CORPUS]
     report = ingest(paths, args.index, settings=settings, rebuild=args.rebuild, progress=_progress_printer(),
                     wait=args.wait if args.wait >= 0 else None,
@@ -102,6 +102,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     summary = {"indexed": len(report.indexed), "unchanged": report.unchanged, "removed": len(report.removed),
                "skipped": len(report.skipped), "documents": report.n_documents, "chunks": report.n_chunks,
                "embedded": report.embedded, "seconds": round(report.seconds, 2), "generation": report.generation}
+    if report.store is not None:
+        summary["store"] = {"name": report.store.store, "upserted": report.store.upserted,
+                            "deleted": report.store.deleted, "reencoded": report.store.reencoded}
     if args.json:
         summary["skipped_files"] = [{"path": s.path, "reason": s.reason} for s in report.skipped]
         summary["low_ocr_pages"] = [{"path": p.path, "page": p.page, "confidence": p.confidence} for p in report.low_ocr]
@@ -110,6 +113,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"indexed {summary['indexed']} files ({summary['unchanged']} unchanged, {summary['removed']} removed, "
               f"{summary['skipped']} skipped); {summary['documents']} documents, {summary['chunks']} chunks searchable; "
               f"{summary['embedded']} chunks embedded in {summary['seconds']} s -> {args.index}", file=sys.stderr)
+        if report.store is not None:
+            print(f"store {printable(report.store.store)}: {report.store.upserted} passages written, "
+                  f"{report.store.deleted} deleted, {report.store.reencoded} re-weighted", file=sys.stderr)
     return EXIT_SKIPPED if args.strict and report.skipped else EXIT_OK
 
 
@@ -134,7 +140,7 @@ def _print_answer(answer, as_json: bool) -> None:
 def cmd_ask(args: argparse.Namespace) -> int:
     from .api import Searcher
 
-    settings = load_settings(args.config, model=args.model, backend=args.backend)
+    settings = load_settings(args.config, model=args.model, backend=args.backend, store=args.store)
     searcher = Searcher.open(args.index, settings=settings)
     filters = _filters(args)
     if args.question == "-":
@@ -155,7 +161,7 @@ def _eval_specs(args: argparse.Namespace):
     specs = []
     configs = args.config_file or [None]
     for config in configs:
-        settings = load_settings(config if config else args.config, backend=args.backend)
+        settings = load_settings(config if config else args.config, backend=args.backend, store=args.store)
         for mode in args.mode or ["hybrid"]:
             name = mode if config is None else f"{Path(config).stem}:{mode}"
             specs.append(SystemSpec(name, args.index, mode, settings))
@@ -225,7 +231,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
     serve(index_dir=args.index, host=args.host, port=args.port, auth=args.auth, config=args.config,
-          backend=args.backend)
+          backend=args.backend, store=args.store)
     return EXIT_OK
 
 
@@ -234,6 +240,12 @@ def _add_backend(p: argparse.ArgumentParser) -> None:
                    help="embedding backend (default: torch, or RAG_BACKEND / rag.toml); "
                         "onnx and onnx-int8 need pip install -e '.[onnx]', "
                         "openvino and openvino-int8 pip install -e '.[openvino]'")
+
+
+def _add_store(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", help="where passages are searched: local (default: the index directory), edge or "
+                   "edge:PATH (a Qdrant Edge shard), qdrant://host:6333[/collection] (a Qdrant server or cluster); "
+                   "or RAG_STORE. An ingest copies the index into it (docs/scale-out.md)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -254,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="when another ingest is writing the index, wait up to this long for it (-1: as long as it "
                         "takes; default 0: exit 4 at once)")
     _add_backend(p)
+    _add_store(p)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("check", help="verify every file of the index against its checksums (exit 3 if damaged)")
@@ -272,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc-type", help="e.g. 'Báo cáo', 'Kế hoạch', 'Công văn', 'Tin tức'")
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     _add_backend(p)
+    _add_store(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="measure answer quality on a gold set (JSON Lines)")
@@ -288,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--margin", type=float, default=0.02, help="margin stored with --update-baseline")
     p.add_argument("--json", action="store_true")
     _add_backend(p)
+    _add_store(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="start the web interface")
@@ -296,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(os.environ.get("RAG_PORT", "7860")))
     p.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:password to require a login")
     _add_backend(p)
+    _add_store(p)
     p.set_defaults(func=cmd_serve)
     return parser
 

@@ -63,6 +63,9 @@ class Settings:
     max_paragraphs: int = DEFAULT_MAX_PARAGRAPHS          # DOCX paragraphs and table rows; TXT/MD/HTML text blocks
     max_html_depth: int = DEFAULT_MAX_HTML_DEPTH          # nesting of HTML tags
     max_seconds: float = DEFAULT_MAX_SECONDS              # wall clock to load one file (OCR included)
+    # where passages are searched (rag.backend): "" or "local" (the index directory's arrays), "edge" /
+    # "edge:PATH" (a Qdrant Edge shard), "qdrant://host:6333[/collection]" (a Qdrant server or cluster)
+    store: str = ""
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -83,6 +86,10 @@ class Settings:
             raise ConfigError(f"unknown fusion {self.fusion!r}", f"use one of {', '.join(FUSIONS)}")
         for name in LIMITS:
             check_limit(name, getattr(self, name))
+        if self.store:
+            from .qdrant_backend import StoreSpec
+
+            StoreSpec.parse(self.store)  # a ConfigError naming the forms understood
 
     def with_overrides(self, **values: object) -> "Settings":
         return replace(self, **{k: v for k, v in values.items() if v is not None})

@@ -253,10 +253,10 @@ def run_systems(questions: list[GoldQuestion], specs: list[SystemSpec]) -> dict[
 
     from .api import Searcher
 
-    searchers: dict[Path, object] = {}
+    searchers: dict[tuple[Path, str], object] = {}
     out: dict[str, list[QuestionResult]] = {}
     for spec in specs:
-        key = Path(spec.index).resolve()
+        key = (Path(spec.index).resolve(), spec.settings.store)  # one Searcher per index and store
         if key not in searchers:
             searchers[key] = Searcher.open(spec.index, settings=spec.settings)
         searcher = searchers[key]

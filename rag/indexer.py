@@ -83,6 +83,7 @@ class IngestReport:
     embedded: int = 0
     seconds: float = 0.0
     generation: str = ""
+    store: object | None = None   # rag.qdrant_backend.SyncReport when a store was given (settings.store)
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[SkippedFile]]:
@@ -215,7 +216,9 @@ class Ingestor:
         holds it past ``self.wait``); a full disk is a ``DiskFullError``, the old generation live."""
         try:
             with writer_lock(self.index_dir, self.wait, self.on_wait):
-                return self._run(paths, rebuild)
+                report = self._run(paths, rebuild)
+                self._sync_store(report)
+                return report
         except (OSError, sqlite3.Error) as exc:
             if _is_disk_full(exc):
                 raise DiskFullError(f"disk full while writing the index {self.index_dir} ({exc})",
@@ -291,6 +294,19 @@ class Ingestor:
         report.generation = name
         report.seconds = time.perf_counter() - started
         return report
+
+    def _sync_store(self, report: IngestReport) -> None:
+        """Bring the Qdrant store (``settings.store``) to the live generation: also when nothing changed,
+        which finishes a sync an earlier ingest could not (rag.qdrant_backend)."""
+        if not self.settings.store:
+            return
+        from .qdrant_backend import StoreSpec, sync_store
+
+        spec = StoreSpec.parse(self.settings.store)
+        if not spec.is_local:
+            started = time.perf_counter()
+            report.store = sync_store(spec, self.index_dir, progress=self.progress)
+            report.seconds += time.perf_counter() - started
 
     def _chunker_settings(self, embedder: Embedder, prev_manifest: Manifest | None) -> ChunkerSettings:
         """The passage size asked for; when none is (``chunk_tokens`` 0), the index's own, else the default."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .backend import LocalBackend, Ranking, SearchBackend
 from .config import Settings
 from .embedding import Embedder
 from .index_dir import OpenIndex, load_chunk_docs
@@ -71,7 +72,11 @@ class Hit:
 
 
 class HybridRetriever:
-    def __init__(self, index: OpenIndex, embedder: Embedder | None, settings: Settings) -> None:
+    """Fuses the lexical and dense rankings a ``SearchBackend`` gives (the index directory's own
+    arrays unless ``backend`` says otherwise: rag.backend), then reranks the top."""
+
+    def __init__(self, index: OpenIndex, embedder: Embedder | None, settings: Settings,
+                 backend: SearchBackend | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
@@ -87,6 +92,7 @@ class HybridRetriever:
         self.known_places = {fold_word(name) for d in self.documents.values()
                              for name in (*d.meta.districts, d.meta.province) if name and len(name) > 3}
         self.reader = QuestionReader(self.known_places, index.accents, settings.restore_accents)
+        self.backend = backend if backend is not None else LocalBackend(index, self.row_doc)
 
     def has_reports_about(self, place: str) -> bool:
         """Whether some document is about ``place`` (folded), or about a province merged into it."""
@@ -103,10 +109,9 @@ class HybridRetriever:
         return self.read(query).scope
 
     def allowed_rows(self, filters: Filters) -> np.ndarray | None:
+        """Rows of the index directory's arrays the filters keep (None: no filter)."""
         keep = self.allowed_docs(filters)
-        if keep is None:
-            return None
-        return np.flatnonzero(np.isin(self.row_doc, np.array(sorted(keep), dtype=np.int64)))
+        return None if keep is None else LocalBackend(self.index, self.row_doc).allowed_rows(frozenset(keep))
 
     def allowed_docs(self, filters: Filters) -> set[int] | None:
         """Ids of the documents the filters keep (None: no filter)."""
@@ -132,72 +137,56 @@ class HybridRetriever:
         parsed = self.read(query)
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
-        n = len(self.index.chunk_ids)
-        if n == 0:
+        if self.backend.count() == 0:
             return []
-        rows = self.allowed_rows(filters or Filters())
-        if rows is not None and len(rows) == 0:
+        keep = self.allowed_docs(filters or Filters())
+        if keep is not None and not keep:
             return []
         depth = max(self.settings.candidates, k)
-        lex_rank: dict[int, int] = {}
-        lex_score: dict[int, float] = {}
-        dense_rank: dict[int, int] = {}
-        dense_score: dict[int, float] = {}
-        if mode in ("hybrid", "lexical"):
-            mask = None
-            if rows is not None:
-                mask = np.zeros(n, dtype=np.float32)
-                mask[rows] = 1.0
-            scores = self.index.lexical.scores(parsed.text, mask)
-            top = _top_rows(scores, depth)
-            for r, row in enumerate(top):
-                if scores[row] > 0:
-                    lex_rank[int(row)] = r
-                    lex_score[int(row)] = float(scores[row])
-        if mode in ("hybrid", "dense") and self.embedder is not None:
-            qvec = self.embedder.embed_query(parsed.understood)
-            scores_d, top_d = self.index.vectors.search(qvec, depth, rows)
-            for r, (row, s) in enumerate(zip(top_d, scores_d)):
-                dense_rank[int(row)] = r
-                dense_score[int(row)] = float(s)
+        tokens = self.index.lexical.query_tokens(parsed.text) if mode in ("hybrid", "lexical") else None
+        qvec = (self.embedder.embed_query(parsed.understood)
+                if mode in ("hybrid", "dense") and self.embedder is not None else None)
+        lexical, dense = self.backend.rankings(tokens, qvec, depth, None if keep is None else frozenset(keep))
+        doc_of = {**_docs(lexical), **_docs(dense)}
+        lex_rank, lex_score = _ranks(lexical)
+        dense_rank, dense_score = _ranks(dense)
         w = self.settings.dense_weight if parsed.vietnamese else self.settings.dense_weight_foreign
         fused = self._fuse(mode, w, lex_rank, lex_score, dense_rank, dense_score)
         if fused and mode == "hybrid":
-            self._rerank(parsed, fused)
+            self._rerank(parsed, fused, doc_of)
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        return [Hit(int(self.index.chunk_ids[row]), int(self.row_doc[row]), score,
-                    lex_rank.get(row), dense_rank.get(row)) for row, score in best]
+        return [Hit(cid, doc_of[cid], score, lex_rank.get(cid), dense_rank.get(cid)) for cid, score in best]
 
     def dense_query(self, query: str) -> str:
         """What the model embeds: an unaccented Vietnamese question with its diacritics put back
         from the archive's words (rag.accents); any other question as typed."""
         return self.read(query).understood
 
-    def _rerank(self, parsed: ParsedQuestion, fused: dict[int, float]) -> None:
+    def _rerank(self, parsed: ParsedQuestion, fused: dict[int, float], doc_of: dict[int, int]) -> None:
         """Adjust the top of the fused ranking with what the question says about itself:
         a named place or year prefers documents about it; "how many" prefers passages stating a count."""
         scope = parsed.scope if self.settings.scope_bonus > 0 else QueryScope((), ())
         counting = parsed.asks_quantity and self.settings.count_bonus > 0
         if scope.is_empty() and not counting:
             return
-        top = sorted(fused, key=lambda row: -fused[row])[:RERANK_DEPTH]
+        top = sorted(fused, key=lambda cid: (-fused[cid], cid))[:RERANK_DEPTH]
         scale = max(fused.values())
         chunks = {}
         if counting:
             units = set(parsed.terms)
-            chunks = self.index.store.chunks_by_id([int(self.index.chunk_ids[row]) for row in top])
-        for row in top:
-            doc_id = int(self.row_doc[row])
+            chunks = self.index.store.chunks_by_id(top)
+        for cid in top:
+            doc_id = doc_of[cid]
             bonus = 0.0
             if scope.places and all(p in self.doc_places[doc_id] for p in scope.places):
                 bonus += self.settings.scope_bonus
             if scope.years and self.documents[doc_id].meta.year in scope.years:
                 bonus += self.settings.scope_bonus
             if counting:
-                chunk = chunks[int(self.index.chunk_ids[row])]
+                chunk = chunks[cid]
                 if any(phrase.split(" ", 1)[1] in units for phrase in quantity_phrases(chunk.text)):
                     bonus += self.settings.count_bonus
-            fused[row] += bonus * scale
+            fused[cid] += bonus * scale
 
     def _fuse(self, mode: str, w: float, lex_rank: dict[int, int], lex_score: dict[int, float],
               dense_rank: dict[int, int], dense_score: dict[int, float]) -> dict[int, float]:
@@ -225,8 +214,11 @@ class HybridRetriever:
         raise ValueError(f"unknown fusion {self.settings.fusion!r}; use 'rrf' or 'weighted'")
 
 
-def _top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    if k >= len(scores):
-        return np.argsort(-scores, kind="stable")
-    part = np.argpartition(-scores, k)[:k]
-    return part[np.argsort(-scores[part], kind="stable")]
+def _ranks(ranking: Ranking) -> tuple[dict[int, int], dict[int, float]]:
+    """Rank and score of each chunk id of ``ranking``."""
+    ids = ranking.chunk_ids.tolist()
+    return {cid: r for r, cid in enumerate(ids)}, dict(zip(ids, ranking.scores.tolist()))
+
+
+def _docs(ranking: Ranking) -> dict[int, int]:
+    return dict(zip(ranking.chunk_ids.tolist(), ranking.doc_ids.tolist()))

@@ -520,7 +520,7 @@ def test_safe_defaults():
     from rag.errors import ConfigError
 
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
-    assert list(inspect.signature(serve).parameters) == ["index_dir", "host", "port", "auth", "config", "backend"]
+    assert list(inspect.signature(serve).parameters) == ["index_dir", "host", "port", "auth", "config", "backend", "store"]
     assert parse_auth(None) is None and parse_auth("") is None
     assert parse_auth("canbo:mat:khau") == ("canbo", "mat:khau")
     for bad in ("canbo", ":x", "canbo:"):

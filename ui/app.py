@@ -550,9 +550,9 @@ def _is_loopback(host: str) -> bool:
 
 
 def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
-          config: Path | None = None, backend: str | None = None) -> None:
+          config: Path | None = None, backend: str | None = None, store: str | None = None) -> None:
     """Start the interface (blocking). Called by ``rag serve`` and ``make run``."""
-    settings = load_settings(config, backend=backend)
+    settings = load_settings(config, backend=backend, store=store)
     credentials = parse_auth(auth if auth is not None else os.environ.get("RAG_AUTH"))
     service = SearchService(index_dir, settings)
     if service.load_error:
