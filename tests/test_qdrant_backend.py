@@ -54,9 +54,30 @@ def _assert_same(local, remote, questions=None, filters=(None,)):
     for q in questions or [d["question"] for d in dev_questions()]:
         for f in filters:
             flt = Filters(**f) if f else None
-            ours = [h.chunk_id for h in local.retriever.search(q, k=5, filters=flt)]
-            theirs = [h.chunk_id for h in remote.retriever.search(q, k=5, filters=flt)]
-            assert ours == theirs, (q, f)
+            ours = local.retriever.search(q, k=10, filters=flt)
+            theirs = remote.retriever.search(q, k=10, filters=flt)
+            assert _same_top5(ours, theirs), (q, f, [(h.chunk_id, h.score) for h in ours],
+                                              [(h.chunk_id, h.score) for h in theirs])
+
+
+# Qdrant's lexical scores equal bm25s's up to float32 rounding, and up to AVGDL_DRIFT (2 %) of the length
+# term after incremental ingests (rag.qdrant_backend): passages whose fused scores are that close may
+# trade places (seen: 0.94148 / 0.94096 after adding a report), any other difference fails.
+SCORE_TOLERANCE = 0.02
+
+
+def _same_top5(ours, theirs) -> bool:
+    """The same top 5 passages, in the same order except where two fused scores are within the tolerance."""
+    if not ours or not theirs:
+        return not ours and not theirs
+    tol = SCORE_TOLERANCE * max(1.0, ours[0].score)
+    a = {h.chunk_id: h.score for h in ours}
+    b = {h.chunk_id: h.score for h in theirs}
+    for top, other in ((ours[:5], b), (theirs[:5], a)):
+        for h in top:
+            if h.chunk_id not in other or abs(other[h.chunk_id] - h.score) > tol:
+                return False
+    return all(x.chunk_id == y.chunk_id or abs(x.score - y.score) <= 2 * tol for x, y in zip(ours[:5], theirs[:5]))
 
 
 def test_lexical_scores_are_bm25s_scores(edge_index, embedder, settings):
