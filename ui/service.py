@@ -490,7 +490,7 @@ class SearchService:
             skipped = {Path(s.path).name: s.code for s in report.skipped}
             indexed = {Path(p).name for p in report.indexed}
             self.reload()
-            copies = self._copies_of(indexed)
+            copies = self._copies_of(set(report.indexed))
             for dest, name in targets.items():
                 if name in skipped:
                     outcome.skipped.append((name, skipped[name]))
@@ -510,8 +510,9 @@ class SearchService:
         searcher = self._searcher
         return {} if searcher is None else {d.content_hash: d for d in searcher.retriever.documents.values()}
 
-    def _copies_of(self, names: set[str]) -> dict[str, str]:
-        """Of the files just indexed (by name), those the index groups with an earlier report: name -> that report."""
+    def _copies_of(self, paths: set[str]) -> dict[str, str]:
+        """Of the files just indexed (their index keys), those the index groups with a report it already
+        held: file name -> that report."""
         searcher = self._searcher
         if searcher is None:
             return {}
@@ -520,9 +521,9 @@ class SearchService:
             groups.setdefault(d.canonical_id or d.id, []).append(d)
         out = {}
         for group in groups.values():
-            earlier = [d for d in group if Path(d.path).name not in names]
+            earlier = [d for d in group if d.path not in paths]
             for d in group:
-                if earlier and Path(d.path).name in names:
+                if earlier and d.path in paths:
                     out[Path(d.path).name] = _describe(earlier[0])
         return out
 
