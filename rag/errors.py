@@ -59,3 +59,11 @@ class IndexBusyError(RagError):
 
 class DiskFullError(RagError):
     """No space left on the disk that holds the index (the previous generation stays live)."""
+
+
+class StoreUnreachableError(RagError):
+    """The Qdrant server named by ``--store`` / ``RAG_STORE`` does not answer (``url``: the one tried)."""
+
+    def __init__(self, message: str, hint: str = "", url: str = "") -> None:
+        super().__init__(message, hint)
+        self.url = url

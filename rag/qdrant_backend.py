@@ -62,7 +62,7 @@ import numpy as np
 
 from . import npyio
 from .backend import Ranking
-from .errors import ConfigError, IndexMismatchError, RagError
+from .errors import ConfigError, IndexMismatchError, RagError, StoreUnreachableError
 from .index_dir import CURRENT, Manifest, OpenIndex, _write_atomic, current_generation
 from .lexical import B, DOC_LEN_FILE, K1
 from .store import Store
@@ -100,10 +100,6 @@ SERVER_TIMEOUT = 30  # seconds per request (an upsert of BATCH points takes ~0.1
 # 0.14 at Qdrant's default, 0.18 at ef 128, 0.29 at 256, 0.47 at 512 (4.9 ms). Real embeddings
 # cluster and do far better, but that was not measured: check recall on the real collection.
 DENSE_HNSW_EF = 512
-
-
-class StoreUnreachableError(RagError):
-    """The Qdrant server named by ``--store`` / ``RAG_STORE`` does not answer."""
 
 
 @dataclass(frozen=True)
@@ -342,7 +338,7 @@ class ServerEngine:
                     raise StoreUnreachableError(
                         f"cannot reach the Qdrant server at {self.spec.url} to {what} ({_reason(exc)})",
                         "start it (docker compose -f deploy/docker-compose.qdrant.yml up -d) or check --store / "
-                        "RAG_STORE") from None
+                        "RAG_STORE", url=self.spec.url) from None
                 log.warning("Qdrant at %s: %s failed (%s); retrying in %.0f s", self.spec.url, what, exc, pause)
                 time.sleep(pause)
             except UnexpectedResponse as exc:

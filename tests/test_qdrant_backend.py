@@ -287,3 +287,36 @@ def test_store_spec_forms():
     assert StoreSpec.parse("qdrants://q1").url == "https://q1:6333"
     with pytest.raises(ConfigError):
         Settings(store="http://q1:6333")
+
+
+def test_the_web_interface_searches_the_store(edge_index, embedder, settings, tmp_path):
+    """`rag serve --store edge`: the interface's service opens the Qdrant backend and answers from it."""
+    from gradio_client import Client
+
+    from ui.app import BackgroundServer, create_app
+    from ui.service import SearchService
+
+    service = SearchService(edge_index, replace(settings, store="edge"), corpus_dir=tmp_path / "corpus")
+    assert not service.load_error and service.searcher.backend.name == "qdrant"
+    server = BackgroundServer(create_app(service)).start()
+    try:
+        result = Client(server.url, verbose=False).predict("Những huyện nào có sản phẩm OCOP 4 sao?", "", "", "", "",
+                                                           5, api_name="/ask")
+        assert result["ok"] and {r["unit"] for r in result["rows"]} == {"Bình Liêu", "Ba Chẽ"}
+    finally:
+        server.stop()
+        service.searcher.close()
+
+
+def test_the_interface_names_an_unreachable_store(txt_index, tmp_path, settings):
+    from ui.service import SearchService
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    index = _copy_index(txt_index[1], tmp_path / "index")
+    service = SearchService(index, replace(settings, store=f"qdrant://127.0.0.1:{port}/reports"),
+                            corpus_dir=tmp_path / "corpus")
+    assert service.searcher is None
+    assert service.load_error.startswith("Không kết nối được máy chủ tìm kiếm Qdrant tại http://127.0.0.1:")
+    assert f"cannot reach the Qdrant server at http://127.0.0.1:{port}" in service.load_detail  # what serve prints

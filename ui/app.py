@@ -555,8 +555,8 @@ def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 7860, auth: str 
     settings = load_settings(config, backend=backend, store=store)
     credentials = parse_auth(auth if auth is not None else os.environ.get("RAG_AUTH"))
     service = SearchService(index_dir, settings)
-    if service.load_error:
-        print(f"rag serve: {service.load_error}", file=sys.stderr)
+    if service.load_error:  # the page says it in Vietnamese; the terminal gets the library's detail
+        print(f"rag serve: {service.load_detail or service.load_error}", file=sys.stderr)
     app = create_app(service, auth=credentials)
     if not _is_loopback(host) and credentials is None:
         print(f"rag serve: warning: listening on {host} without a login; anyone on the network can search and "

@@ -31,7 +31,7 @@ from rag.citation import document_reference
 from rag.config import Settings
 from rag.filehash import file_sha256
 from rag.errors import (ConfigError, DiskFullError, IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError,
-                        ModelUnavailableError, RagError)
+                        ModelUnavailableError, RagError, StoreUnreachableError)
 from rag.index_dir import CURRENT, current_generation
 from rag.loading import SUPPORTED_SUFFIXES, decode_text
 from rag.retrieval import Filters
@@ -84,6 +84,9 @@ def explain(exc: BaseException) -> str:
                 "`rag ingest --rebuild` để dựng lại, hoặc dùng lại cấu hình cũ.")
     if isinstance(exc, IndexBusyError):
         return "Chỉ mục đang được một tiến trình khác cập nhật; vui lòng thử lại sau ít phút."
+    if isinstance(exc, StoreUnreachableError):
+        return (f"Không kết nối được máy chủ tìm kiếm Qdrant tại {exc.url}. Kiểm tra máy chủ (hoặc --store, "
+                "RAG_STORE) rồi tải lại trang.")
     if isinstance(exc, ConfigError):
         return "Cấu hình không hợp lệ (rag.toml hoặc biến môi trường RAG_*); chi tiết ghi trong nhật ký máy chủ."
     if isinstance(exc, DiskFullError):
@@ -200,6 +203,7 @@ class SearchService:
         self.settings = settings
         self._searcher = searcher
         self.load_error = ""
+        self.load_detail = ""  # the library's English message behind load_error (what `rag serve` prints)
         self._embedder = searcher.embedder if searcher else None
         self._swap_lock = threading.Lock()
         self._search_lock = threading.Lock()
@@ -227,7 +231,7 @@ class SearchService:
             fresh = Searcher.open(self.index_dir, settings=self.settings, embedder=self._embedder)
         except RagError as exc:
             if self._searcher is None:
-                self.load_error = explain(exc)
+                self.load_error, self.load_detail = explain(exc), str(exc)
                 log.warning("cannot open index %s: %s", self.index_dir, exc)
             else:
                 log.error("cannot reopen index %s: %s", self.index_dir, exc)
