@@ -21,7 +21,7 @@ from .answer import coverage
 from .facts import (ACHIEVED, CLAUSE_SPLIT, DocumentPlaces, PassageText, clause_status, extract_facts, plan_section,
                     unit_mentions)
 from .provinces import covers, merge_note
-from .question import Comparison, ListQuery, parse_list_question, split_comparison  # noqa: F401 - re-exported
+from .question import ListQuery
 from .vntext import fold, fold_word, match_key, split_sentences, syllables
 
 # passages a condition without a count is looked for in (retrieval depth, in the province and year

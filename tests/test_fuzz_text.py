@@ -19,7 +19,8 @@ from rag.chunking import Chunk, Chunker, ChunkerSettings, outline_sections
 from rag.citation import format_citation, format_date
 from rag.lexical import TermCounts, count_terms
 from rag.facts import DocumentPlaces, PassageText, extract_facts
-from rag.listing import ListQuery, parse_list_question, sentence_counts
+from rag.listing import sentence_counts
+from rag.question import ListQuery, parse_list_question
 from rag.loading import LoadedDocument
 from rag.metadata import DocumentMetadata, capitalised_prefix, extract_metadata
 from rag.question import QueryScope, asks_quantity, query_scope

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.listing import parse_list_question, sentence_counts
+from rag.listing import sentence_counts
+from rag.question import parse_list_question
 
 FOUR = parse_list_question("Những huyện nào có sản phẩm OCOP 4 sao?")
 
@@ -103,7 +104,7 @@ def test_thresholds_and_superlatives(question, expected, txt_searcher):
 
 
 def test_split_comparison_keeps_the_counted_thing():
-    from rag.listing import Comparison, split_comparison
+    from rag.question import Comparison, split_comparison
 
     assert split_comparison("tu 5 san pham ocop 3 sao tro len") == ("san pham ocop 3 sao", Comparison(">=", 5))
     assert split_comparison("san pham ocop 3 sao nhieu nhat") == ("san pham ocop 3 sao", Comparison("max"))

@@ -135,7 +135,7 @@ def test_filters_same(edge_index, embedder, settings):
 def test_incremental_add_change_remove(tmp_path, embedder, settings):
     from rag import ingest
     from rag.index_dir import current_generation, load_arrays
-    from rag.qdrant_backend import EdgeEngine, StoreSpec
+    from rag.qdrant_backend import EdgeEngine
 
     corpus, index, shard = tmp_path / "corpus", tmp_path / "index", tmp_path / "shard"
     corpus.mkdir()
