@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -113,10 +114,12 @@ def test_the_not_found_screen(browser, site, tmp_path):
 def test_an_upload_shows_moving_progress(browser, site, tmp_path):
     context, page = _open(browser, site)
     files = []
+    run = uuid.uuid4().hex[:8]  # new reports each run (RAG_REPEAT): the same bytes again would be a copy
     for n, place in enumerate(("Mường Lát", "Mường Chanh", "Quan Sơn", "Bá Thước")):
-        f = tmp_path / f"bao-cao-{n}.txt"
+        f = tmp_path / f"bao-cao-{run}-{n}.txt"
         f.write_text(NEW_REPORT.replace("Mường Lát", place).replace("12 hợp tác xã", f"{12 + n} hợp tác xã")
-                     + "\n3. Kết quả khác\n" + f"Huyện {place} hỗ trợ {20 + n} hộ nuôi ong theo chuỗi giá trị. " * 12,
+                     + f"\nMã hồ sơ {run}.\n"
+                     + "\n3. Kết quả khác\n" + " ".join(f"Huyện {place} hỗ trợ {20 + n} hộ nuôi ong đợt {run}-{k} theo chuỗi giá trị." for k in range(60)),
                      encoding="utf-8")
         files.append(f)
     page.get_by_role("tab", name="Kho báo cáo").click()
@@ -127,7 +130,7 @@ def test_an_upload_shows_moving_progress(browser, site, tmp_path):
     page.locator("#rag-upload-btn").click()
     seen: list[str] = []
     deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and not page.locator("#rag-upload-status .rag-msg-ok").count():
+    while time.monotonic() < deadline and not page.locator("#rag-upload-status .rag-msg").count():
         status = page.locator("#rag-upload-status").inner_text()
         if "Tạo vector" in status and status not in seen:
             seen.append(status)
