@@ -243,13 +243,13 @@ class Chunker:
         """A piece too small to stand alone (a heading the splitter left before a long paragraph) joins the
         next piece when both fit in one passage."""
         out: list[tuple[int, int]] = []
+        carry: int | None = None  # start of a small piece waiting to be joined to the next
         for i, (start, end) in enumerate(spans):
-            if out and out[-1][1] < 0:  # the previous piece waits to be joined to this one
-                start = out.pop()[0]
+            start, carry = (start if carry is None else carry), None
             nxt = spans[i + 1] if i + 1 < len(spans) else None
             if (nxt is not None and self.count_tokens(text[start:end]) < MIN_PASSAGE_TOKENS
                     and self.count_tokens(text[start:nxt[1]]) <= self.settings.chunk_tokens):
-                out.append((start, -1))
+                carry = start
                 continue
             out.append((start, end))
         return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,12 +40,18 @@ def edge_index(txt_index, tmp_path_factory, settings):
     return index
 
 
+@contextmanager
 def _searchers(index: Path, embedder, settings, store: str = "edge"):
+    """The same index searched by the local backend and by ``store``, both closed afterwards."""
     from rag import Searcher
 
     local = Searcher.open(index, settings=settings, embedder=embedder)
     remote = Searcher.open(index, settings=replace(settings, store=store), embedder=embedder)
-    return local, remote
+    try:
+        yield local, remote
+    finally:
+        local.close()
+        remote.close()
 
 
 def _assert_same(local, remote, questions=None, filters=(None,)):
@@ -82,8 +89,7 @@ def _same_top5(ours, theirs) -> bool:
 
 def test_lexical_scores_are_bm25s_scores(edge_index, embedder, settings):
     """Our tokens as a sparse vector with Qdrant's IDF modifier score every passage as bm25s does."""
-    local, remote = _searchers(edge_index, embedder, settings)
-    try:
+    with _searchers(edge_index, embedder, settings) as (local, remote):
         for d in dev_questions():
             tokens = local.index.lexical.query_tokens(d["question"])
             ours = local.backend.rankings(tokens, None, 1000, None)[0]
@@ -97,39 +103,28 @@ def test_lexical_scores_are_bm25s_scores(edge_index, embedder, settings):
             dense_theirs = remote.backend.rankings(None, qvec, 10, None)[1]
             assert dense_ours.chunk_ids.tolist() == dense_theirs.chunk_ids.tolist()
             np.testing.assert_allclose(dense_theirs.scores, dense_ours.scores, atol=1e-5)
-    finally:
-        local.close()
-        remote.close()
 
 
 def test_dev_questions_same_top5_and_answers(edge_index, embedder, settings):
-    local, remote = _searchers(edge_index, embedder, settings)
-    try:
+    with _searchers(edge_index, embedder, settings) as (local, remote):
         _assert_same(local, remote)
         for d in dev_questions():  # list questions included: the same rows and text
             a, b = local.ask(d["question"]), remote.ask(d["question"])
             assert a.answer == b.answer and a.found == b.found, d["question"]
             assert [p.chunk_id for p in a.passages] == [p.chunk_id for p in b.passages]
             assert (a.rows is None) == (b.rows is None) and (a.rows or []) == (b.rows or [])
-    finally:
-        local.close()
-        remote.close()
 
 
 def test_filters_same(edge_index, embedder, settings):
     from rag.retrieval import Filters
 
-    local, remote = _searchers(edge_index, embedder, settings)
-    try:
+    with _searchers(edge_index, embedder, settings) as (local, remote):
         questions = ["sản phẩm OCOP 4 sao", "kinh phí khoa học công nghệ", "quan hoa co bao nhieu san pham ocop"]
         _assert_same(local, remote, questions, FILTERS)
         keep = remote.retriever.allowed_docs(Filters(province="Quảng Ninh"))
         hits = remote.retriever.search("sản phẩm OCOP", k=10, filters=Filters(province="Quảng Ninh"))
         assert hits and {h.doc_id for h in hits} <= keep
         assert remote.retriever.search("OCOP", filters=Filters(province="Lào Cai")) == []
-    finally:
-        local.close()
-        remote.close()
 
 
 def test_incremental_add_change_remove(tmp_path, embedder, settings):
@@ -155,12 +150,8 @@ def test_incremental_add_change_remove(tmp_path, embedder, settings):
             assert sorted(engine.keys()) == sorted(int(c) for c in ids)
         finally:
             engine.close()
-        local, remote = _searchers(index, embedder, settings, store)
-        try:
+        with _searchers(index, embedder, settings, store) as (local, remote):
             _assert_same(local, remote, questions)
-        finally:
-            local.close()
-            remote.close()
 
     first = ingest([corpus], index, settings=with_store, embedder=embedder)
     check(first.n_chunks, 0, first)
@@ -213,12 +204,8 @@ def test_interrupted_sync_resumes_and_store_behind_is_refused(txt_index, tmp_pat
     report = sync_store(spec, index)
     n = len(np.load(next(index.glob("gen-*")) / "chunk_ids.npy"))
     assert report.upserted == n - 16 and report.deleted == 0
-    local, remote = _searchers(index, embedder, settings)
-    try:
+    with _searchers(index, embedder, settings) as (local, remote):
         _assert_same(local, remote, ["sản phẩm OCOP 4 sao"])
-    finally:
-        local.close()
-        remote.close()
 
 
 @pytest.mark.filterwarnings("ignore:Payload indexes have no effect", "ignore:Local mode performs exact")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_ui import NEW_REPORT, OCOP, make_site
-from tests.test_ui_browser import ARGS, CHROMIUM, _ask
+from tests.test_ui_browser import CHROMIUM, _ask, browser  # noqa: F401 - browser: the fixture, shared
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 if not CHROMIUM.exists():
@@ -28,14 +28,6 @@ def site(tmp_path_factory, pdf_index, embedder, settings):
     s = make_site(tmp_path_factory, "ui-pages", pdf_index, embedder, replace(settings, batch_size=1))
     yield s
     s.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 def _open(browser, site, width: int = 1360, height: int = 1000):
